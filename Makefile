@@ -1,0 +1,53 @@
+# Entry points of the book. `make` alone lists them.
+# The book's own Python environment lives in .venv/ and is made on first use.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# MXNet 1.9.1 needs NumPy 1.23.5, which exists for CPython 3.11 only.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+# The venv's tools (pandoc, sphinx-build, jupyter) come first on PATH.
+RUN    := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY)
+
+SOURCES := config.ini index.md $(wildcard chapters/*.md img/*) \
+           $(wildcard booktools/*.py) requirements.txt
+
+.PHONY: help html test lint clean distclean
+
+help: ## Show the targets
+	@echo "Targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	@[ -n "$(PYTHON)" ] || { echo "error: no python3 found; install Python 3.11 (Debian/Ubuntu: apt-get install python3.11 python3.11-venv)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+	  echo "error: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'); this book needs Python 3.11 (MXNet 1.9.1 needs NumPy 1.23.5, which has no wheel for newer Pythons). Install python3.11 and python3.11-venv, or run: make PYTHON=/path/to/python3.11"; exit 1; }
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
+	  echo "error: $(PYTHON) cannot make virtual environments; install it with: apt-get install python3.11-venv"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt
+	@# pypandoc-binary ships pandoc inside the wheel; put it on the venv's PATH.
+	ln -sf "$$($(PY) -c 'import pypandoc, os; print(os.path.join(os.path.dirname(pypandoc.__file__), "files", "pandoc"))')" $(VENV)/bin/pandoc
+	$(PY) -m pip check
+	touch $@
+
+_build/html/.done: $(VENV)/.installed $(SOURCES)
+	$(RUN) -m booktools.build html
+	touch $@
+
+html: _build/html/.done ## Evaluate every notebook and render the HTML book into _build/html/
+
+lint: $(VENV)/.installed ## Check the bilingual sources (twins, glossary, spacing)
+	$(RUN) -m booktools.lint
+
+test: html lint ## Build the book, then run the whole test suite
+	$(RUN) -m pytest tests
+
+clean: ## Remove build output (_build/), keep the environment
+	rm -rf _build
+
+distclean: clean ## Also remove the Python environment (.venv/)
+	rm -rf $(VENV)

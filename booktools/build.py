@@ -1,0 +1,184 @@
+"""Build the book: check config, evaluate notebooks, render with d2lbook.
+
+    python -m booktools.build html
+
+d2lbook does the rendering (Markdown -> reST -> Sphinx). This wrapper adds what
+the book needs on top: config validation, the cached evaluation step
+(booktools.execute), outputs shown verbatim, Sphinx warnings reported against
+the Markdown source, and a check that no local path reached the pages.
+"""
+import hashlib
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+from booktools import BookError, ROOT, config, execute
+
+BUILD = ROOT / '_build'
+RST_DIR = BUILD / 'rst'
+HTML_DIR = BUILD / 'html'
+
+
+def _verbatim_outputs(convert):
+    """Printed output goes into a literal block, not a `parsed-literal`:
+    in the latter `sequential0_ (` reads as a reST link and `*x*` as emphasis."""
+    def wrapped(nb, resources):
+        body, resources = convert(nb, resources)
+        return body.replace('.. parsed-literal::', '.. code-block:: none'), \
+            resources
+    return wrapped
+
+
+def _patch_d2lbook():
+    import d2lbook.rst
+    if not getattr(d2lbook.rst.convert_notebook, 'booktools', False):
+        d2lbook.rst.convert_notebook = _verbatim_outputs(
+            d2lbook.rst.convert_notebook)
+        d2lbook.rst.convert_notebook.booktools = True
+
+
+def _invalidate_stale_rst():
+    """reST made by an older version of this file is rebuilt, not reused."""
+    digest = hashlib.sha256(pathlib.Path(__file__).read_bytes()).hexdigest()
+    stamp = RST_DIR / '.booktools-digest'
+    if not stamp.exists() or stamp.read_text() != digest:
+        shutil.rmtree(RST_DIR, ignore_errors=True)
+        RST_DIR.mkdir(parents=True)
+        stamp.write_text(digest)
+
+
+def render_rst():
+    """d2lbook's rst step; evaluation is already up to date, so it only renders."""
+    import logging
+    _patch_d2lbook()
+    _invalidate_stale_rst()
+    from d2lbook.build import Builder
+    from d2lbook.config import Config
+    logging.disable(logging.INFO)  # d2lbook narrates every file it copies
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        Builder(Config()).rst()
+    finally:
+        os.chdir(cwd)
+    conf = RST_DIR / 'conf.py'
+    conf.write_text(conf.read_text(encoding='utf-8') + CONF_OVERRIDES,
+                    encoding='utf-8')
+
+
+# Appended to the conf.py d2lbook writes on every rst step.
+CONF_OVERRIDES = """
+# --- booktools overrides -------------------------------------------------
+# The book has no bibliography; with none configured the extension warns.
+extensions = [e for e in extensions if e != 'sphinxcontrib.bibtex']
+"""
+
+
+WARNING_RE = re.compile(r'^(?P<file>\S+?\.rst):(?P<line>\d+)?:? ?'
+                        r'(?P<kind>WARNING|ERROR|SEVERE|CRITICAL): (?P<msg>.*)$')
+FIXES = [
+    ('undefined label', 'define it with :label:`{0}` or fix the reference'),
+    ('image file not readable', 'add the file under img/ or fix the path'),
+    ('not included in any toctree', 'list it in the toc block of index.md'),
+    ('number is not assigned', 'label a section that is in the numbered '
+     'toc of index.md'),
+    ('Unknown target name', 'this reST markup came from the Markdown: '
+     'escape it or put it in backticks'),
+]
+
+
+def source_location(rst_file, msg):
+    """Map a warning on `_build/rst/x.rst` to `x.md` and, if possible, a line."""
+    path = pathlib.Path(rst_file)
+    try:
+        relative = path.resolve().relative_to(RST_DIR.resolve())
+    except ValueError:
+        return str(rst_file), None
+    md = relative.with_suffix('.md')
+    token = re.search(r"'([^']+)'|not readable: (\S+)|not assigned: (\S+)",
+                      msg)
+    if not token or not (ROOT / md).exists():
+        return str(md), None
+    if token.group(2):
+        needles = [pathlib.Path(token.group(2)).name]
+    else:  # Sphinx may report a label with `_` turned into `-`
+        needles = [token.group(1) or token.group(3)]
+        needles.append(needles[0].replace('-', '_'))
+    lines = (ROOT / md).read_text(encoding='utf-8').splitlines()
+    for n, text in enumerate(lines, 1):
+        if any(needle in text for needle in needles):
+            return str(md), n
+    return str(md), None
+
+
+def explain_sphinx(output):
+    problems = []
+    for raw in output.splitlines():
+        m = WARNING_RE.match(raw.strip())
+        if not m:
+            continue
+        where, line = source_location(m['file'], m['msg'])
+        token = re.search(r"'([^']+)'", m['msg'])
+        fix = next((f.format(token.group(1) if token else '')
+                    for key, f in FIXES if key in m['msg']),
+                   'see the message above')
+        problem = f'{where}:{line or 1}: {m["msg"]} — {fix}'
+        if problem not in problems:  # Sphinx repeats some per reference
+            problems.append(problem)
+    return problems
+
+
+def sphinx(builder, outdir):
+    cmd = [sys.executable, '-m', 'sphinx', '-b', builder, '-c', str(RST_DIR),
+           str(RST_DIR), str(outdir), '-W', '--keep-going', '-q']
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        problems = explain_sphinx(proc.stderr + proc.stdout)
+        raise BookError('\n'.join(problems) if problems else
+                        f'Sphinx failed:\n{proc.stderr}{proc.stdout}')
+
+
+def check_no_local_paths(folder):
+    """Pages and notebooks must not carry the build machine's paths."""
+    needles = {str(ROOT), sys.prefix, os.path.realpath(sys.prefix)}
+    home = os.path.expanduser('~')
+    if home not in ('/', ''):
+        needles.add(home + '/')
+    for path in sorted(folder.rglob('*')):
+        if path.suffix not in ('.html', '.ipynb', '.js', '.txt', '.tex'):
+            continue
+        text = path.read_text(encoding='utf-8', errors='replace')
+        for needle in needles:
+            if needle in text:
+                raise BookError(f'{os.path.relpath(path, ROOT)}: contains the '
+                                f'local path {needle!r} — an output printed '
+                                'it; print something path-free instead')
+
+
+def html(argv=()):
+    config.check()
+    execute.main()
+    render_rst()
+    sphinx('html', HTML_DIR)
+    check_no_local_paths(HTML_DIR)
+    check_no_local_paths(execute.EVAL_DIR)
+    print(f'[html] done: open {os.path.relpath(HTML_DIR, ROOT)}/index.html',
+          flush=True)
+
+
+COMMANDS = {'html': html}
+
+
+def main(argv):
+    if not argv or argv[0] not in COMMANDS:
+        raise BookError(f'usage: python -m booktools.build '
+                        f'{{{",".join(COMMANDS)}}}')
+    COMMANDS[argv[0]](argv[1:])
+
+
+if __name__ == '__main__':
+    from booktools import run_main
+    run_main(main)

@@ -1,0 +1,248 @@
+"""Evaluate the book's notebooks, with a cache keyed on what determines outputs.
+
+d2lbook re-runs a notebook whenever its .md is newer than the evaluated
+.ipynb, so a typo fix in prose costs a full kernel run. Here the outputs of a
+notebook are cached under a key made of its code cells, the pinned
+requirements, the Python version and this file; a prose edit re-renders from
+the cache, a code edit re-runs that notebook only. The evaluated notebooks are
+written where d2lbook expects them (`_build/eval/...`), newer than their
+sources, so d2lbook's own eval step finds nothing to do and goes on to render.
+
+Cells that demonstrate an error start with `#@expect_error Name`: the build
+checks that exactly that exception is raised and shows it as the output.
+"""
+import hashlib
+import json
+import os
+import pathlib
+import re
+import sys
+
+import nbformat
+
+from booktools import BookError, ROOT, notebook_sources
+
+CACHE_DIR = ROOT / '_build' / 'cache'
+EVAL_DIR = ROOT / '_build' / 'eval'
+EXPECT_RE = re.compile(r'^#@expect_error[ \t]+([A-Za-z_][\w.]*)[ \t]*$')
+FENCE_RE = re.compile(r'^```\{\.python \.input')
+TIMEOUT = 20 * 60  # seconds per cell, d2lbook's limit per notebook
+
+
+def code_cell_lines(md_text):
+    """1-based line numbers of the code fences, in order."""
+    return [i + 1 for i, line in enumerate(md_text.splitlines())
+            if FENCE_RE.match(line)]
+
+
+def read_source(path):
+    """The notebook as d2lbook builds it from the .md, plus per-cell facts."""
+    from d2lbook import library, notebook
+    text = path.read_text(encoding='utf-8')
+    nb = notebook.read_markdown(text)
+    nb = library.format_code_nb(nb)
+    lines = code_cell_lines(text)
+    code = [c for c in nb.cells if c.cell_type == 'code']
+    if len(code) != len(lines):
+        raise BookError(f'{rel(path)}: found {len(lines)} code fences but '
+                        f'{len(code)} code cells; check that every '
+                        '```{.python .input} fence is closed')
+    for cell, line in zip(code, lines):
+        cell.metadata['source_line'] = line
+        first, _, rest = cell.source.partition('\n')
+        m = EXPECT_RE.match(first.strip())
+        if m:
+            cell.metadata['expect_error'] = m.group(1).split('.')[-1]
+            cell.source = rest
+            cell.metadata.setdefault('tags', []).append('raises-exception')
+        elif '#@expect_error' in cell.source:
+            raise BookError(f'{rel(path)}:{line}: `#@expect_error Name` must '
+                            'be the first line of the cell, with one '
+                            'exception class name')
+    return nb, code
+
+
+def rel(path):
+    return os.path.relpath(path, ROOT)
+
+
+def environment_digest():
+    """What changes every notebook's outputs: pins, Python, this program."""
+    h = hashlib.sha256()
+    h.update((ROOT / 'requirements.txt').read_bytes())
+    h.update(sys.version.encode())
+    h.update(pathlib.Path(__file__).read_bytes())
+    return h.hexdigest()
+
+
+def cache_key(code_cells, env_digest):
+    h = hashlib.sha256(env_digest.encode())
+    for cell in code_cells:
+        h.update(b'\0cell\0' + cell.source.encode())
+        h.update(str(cell.metadata.get('expect_error')).encode())
+    return h.hexdigest()
+
+
+def _payload_digest(outputs):
+    return hashlib.sha256(
+        json.dumps(outputs, sort_keys=True).encode()).hexdigest()
+
+
+def cache_path(src):
+    return CACHE_DIR / (rel(src) + '.json')
+
+
+def load_cache(src, key, n_cells):
+    """Cached outputs for this key, or None. A damaged entry is never used."""
+    path = cache_path(src)
+    try:
+        entry = json.loads(path.read_text(encoding='utf-8'))
+        if entry['key'] != key:
+            return None  # code or environment changed: an ordinary miss
+        ok = (len(entry['outputs']) == n_cells and
+              entry['digest'] == _payload_digest(entry['outputs']))
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError):
+        ok = False
+    if not ok:
+        print(f'[eval] {rel(src)}: cache entry is damaged, re-executing',
+              flush=True)
+        return None
+    return entry['outputs']
+
+
+def save_cache(src, key, outputs):
+    path = cache_path(src)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix('.tmp')
+    tmp.write_text(json.dumps({'key': key, 'outputs': outputs,
+                               'digest': _payload_digest(outputs)}),
+                   encoding='utf-8')
+    os.replace(tmp, path)  # atomic: a killed build leaves no half entry
+
+
+def _sanitize(text, cwd):
+    """Remove paths of the build machine from an output."""
+    for prefix, placeholder in ((str(cwd), '.'), (str(ROOT), '.'),
+                                (sys.prefix, '<python>'),
+                                (os.path.expanduser('~'), '~')):
+        text = text.replace(prefix + os.sep, placeholder + '/')
+        text = text.replace(prefix, placeholder)
+    return text
+
+
+def _clean_outputs(cell, cwd):
+    outs = []
+    for out in cell.outputs:
+        out = dict(out)
+        if out['output_type'] == 'stream':
+            out['text'] = _sanitize(out['text'], cwd)
+        elif 'data' in out:
+            data = dict(out['data'])
+            for mime in ('text/plain', 'text/html'):
+                if mime in data:
+                    data[mime] = _sanitize(data[mime], cwd)
+            out['data'] = data
+        outs.append(out)
+    return outs
+
+
+def run_notebook(src, nb, code_cells, cwd):
+    """Execute in a fresh kernel; return each code cell's count and outputs."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    client = NotebookClient(nb, timeout=TIMEOUT, kernel_name='python3',
+                            resources={'metadata': {'path': str(cwd)}})
+    km = client.create_kernel_manager()
+    # Always this environment's Python, whatever kernels the user has.
+    # Its log level hides ipykernel's notice about unencrypted local TCP.
+    km.kernel_spec.argv = [sys.executable, '-m', 'ipykernel_launcher', '-f',
+                           '{connection_file}', '--IPKernelApp.log_level=40']
+    with client.setup_kernel(env={**os.environ, 'PYTHONHASHSEED': '0'}):
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != 'code':
+                continue
+            line = cell.metadata['source_line']
+            try:
+                client.execute_cell(cell, index)
+            except CellTimeoutError:
+                raise BookError(f'{rel(src)}:{line}: cell timed out after '
+                                f'{TIMEOUT} s — make it faster')
+            except CellExecutionError as e:
+                raise BookError(
+                    f'{rel(src)}:{line}: cell raised {e.ename}: '
+                    f'{_first_line(e.evalue)} — fix the code, or, if the '
+                    'error is the lesson, start the cell with '
+                    f'`#@expect_error {e.ename}`')
+            _check_expected(src, cell, line)
+    return [{'execution_count': c.execution_count,
+             'outputs': _clean_outputs(c, cwd)} for c in code_cells]
+
+
+def _first_line(text):
+    return _sanitize(str(text), ROOT).strip().splitlines()[0] if str(
+        text).strip() else ''
+
+
+def _check_expected(src, cell, line):
+    """An expected error must happen, and be the named one."""
+    expected = cell.metadata.get('expect_error')
+    errors = [o for o in cell.outputs if o['output_type'] == 'error']
+    if not expected:
+        return
+    if not errors:
+        raise BookError(f'{rel(src)}:{line}: cell was expected to raise '
+                        f'{expected} but raised nothing — fix the example '
+                        'or drop the #@expect_error line')
+    err = errors[0]
+    if err['ename'] != expected:
+        raise BookError(f'{rel(src)}:{line}: cell raised {err["ename"]}: '
+                        f'{_first_line(err["evalue"])}, not {expected} — '
+                        'fix the code or the #@expect_error line')
+    # Show what a reader needs, without a traceback full of local paths.
+    shown = f'{err["ename"]}: {err["evalue"]}'.rstrip() + '\n'
+    cell.outputs = [o for o in cell.outputs if o is not err] + [
+        nbformat.v4.new_output('stream', name='stderr', text=shown)]
+
+
+def evaluate(src, env_digest, force=False):
+    """Write `_build/eval/<src>.ipynb`; return True if a kernel was started."""
+    nb, code_cells = read_source(src)
+    key = cache_key(code_cells, env_digest)
+    outputs = None if force else load_cache(src, key, len(code_cells))
+    ran = outputs is None and bool(code_cells)
+    tgt = EVAL_DIR / pathlib.Path(rel(src)).with_suffix('.ipynb')
+    tgt.parent.mkdir(parents=True, exist_ok=True)
+    if ran:
+        print(f'[eval] {rel(src)}: executing', flush=True)
+        outputs = run_notebook(src, nb, code_cells, tgt.parent.resolve())
+        save_cache(src, key, outputs)
+    outputs = outputs or []
+    for cell, result in zip(code_cells, outputs):
+        cell.outputs = [nbformat.from_dict(o) for o in result['outputs']]
+        cell.execution_count = result['execution_count']
+        cell.metadata.pop('source_line', None)
+    nb.metadata['language_info'] = {'name': 'python'}
+    nb.metadata['kernelspec'] = {'name': 'python3', 'language': 'python',
+                                 'display_name': 'Python 3 (ipykernel)'}
+    text = nbformat.writes(nb)
+    if not tgt.exists() or tgt.read_text(encoding='utf-8') != text:
+        tgt.write_text(text, encoding='utf-8')
+    elif tgt.stat().st_mtime <= src.stat().st_mtime:
+        os.utime(tgt)  # keep d2lbook from re-evaluating an unchanged notebook
+    return ran
+
+
+def main(argv=None):
+    env_digest = environment_digest()
+    started = 0
+    for src in notebook_sources():
+        started += evaluate(src, env_digest)
+    print(f'[eval] {len(notebook_sources())} notebooks, '
+          f'{started} executed, the rest from cache', flush=True)
+
+
+if __name__ == '__main__':
+    from booktools import run_main
+    run_main(main)
