@@ -1,0 +1,72 @@
+"""Shared helpers: the tests read what `make html` built under _build/."""
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+EVAL = ROOT / '_build' / 'eval'
+HTML = ROOT / '_build' / 'html'
+CHAPTERS = sorted(p.stem for p in (ROOT / 'chapters').glob('*.md'))
+# What a clean copy of the book needs: the sources, not the build output.
+SOURCES = ['booktools', 'chapters', 'img', 'config.ini', 'index.md',
+           'requirements.txt', 'Makefile', 'TERMINOLOGY.md']
+
+
+def evaluated(chapter):
+    """The evaluated notebook `_build/eval/chapters/<chapter>.ipynb`."""
+    path = EVAL / 'chapters' / f'{chapter}.ipynb'
+    assert path.exists(), f'{path} missing: run `make html` first'
+    return nbformat.read(path, as_version=4)
+
+
+def cell(nb, cell_id):
+    """The code cell fenced as ```{.python .input #cell_id}."""
+    found = [c for c in nb.cells if c.cell_type == 'code' and
+             c.metadata.get('attributes', {}).get('id') == cell_id]
+    assert len(found) == 1, f'expected one cell #{cell_id}, found {len(found)}'
+    return found[0]
+
+
+def text(c):
+    """Everything a code cell printed or returned, as one string."""
+    parts = []
+    for out in c.outputs:
+        if out.output_type == 'stream':
+            parts.append(out.text)
+        elif 'data' in out and 'text/plain' in out.data:
+            parts.append(out.data['text/plain'])
+        elif out.output_type == 'error':
+            parts.append(f'{out.ename}: {out.evalue}')
+    return '\n'.join(parts)
+
+
+def copy_book(dest):
+    """A copy of the book's sources, with the execution cache so that
+    building it does not re-run unchanged notebooks."""
+    for name in SOURCES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name,
+                            ignore=shutil.ignore_patterns('__pycache__'))
+        elif src.exists():
+            shutil.copy2(src, dest / name)
+    if (ROOT / '_build' / 'cache').exists():
+        shutil.copytree(ROOT / '_build' / 'cache', dest / '_build' / 'cache')
+    return dest
+
+
+def build(book, *args):
+    """`python -m booktools.build html` in another copy of the book."""
+    env_path = f'{pathlib.Path(sys.executable).parent}:/usr/bin:/bin'
+    return subprocess.run([sys.executable, '-m', 'booktools.build', 'html',
+                           *args], cwd=book, capture_output=True, text=True,
+                          env={'PATH': env_path, 'HOME': str(book)})
+
+
+@pytest.fixture
+def book(tmp_path):
+    return copy_book(tmp_path / 'book')

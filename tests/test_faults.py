@@ -1,0 +1,91 @@
+"""Bad input fails the build with a message naming the file and the line."""
+import hashlib
+import subprocess
+
+from conftest import build
+
+CHAPTER = 'chapters/deferred_init.md'
+
+
+def inject(book, after, new_text, path=CHAPTER):
+    """Insert `new_text` after the first line containing `after`; return the
+    1-based line number where `new_text` starts."""
+    src = book / path
+    lines = src.read_text().splitlines(keepends=True)
+    at = next(i for i, l in enumerate(lines) if after in l) + 1
+    lines[at:at] = ['\n', new_text if new_text.endswith('\n') else
+                    new_text + '\n', '\n']
+    src.write_text(''.join(lines))
+    return at + 2
+
+
+def fails_with(result, *needles):
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out
+    for needle in needles:
+        assert needle in out, f'{needle!r} not in:\n{out}'
+    assert 'Traceback' not in out, out
+
+
+def digest(folder):
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob('*')):
+        if path.is_file() and '_build' not in path.parts:
+            h.update(str(path.relative_to(folder)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def test_syntax_error_names_file_and_line(book):
+    line = inject(book, ':label:', '```{.python .input}\nx = (1,\n```')
+    fails_with(build(book), f'{CHAPTER}:{line}:', 'SyntaxError')
+
+
+def test_unexpected_exception_names_file_and_line(book):
+    line = inject(book, ':label:', '```{.python .input}\n1 / 0\n```')
+    fails_with(build(book), f'{CHAPTER}:{line}:', 'ZeroDivisionError',
+               '#@expect_error')
+
+
+def test_expected_error_that_does_not_happen(book):
+    line = inject(book, ':label:', '```{.python .input}\n'
+                  '#@expect_error ValueError\nx = 1\n```')
+    fails_with(build(book), f'{CHAPTER}:{line}:', 'expected to raise '
+               'ValueError but raised nothing')
+
+
+def test_wrong_expected_error(book):
+    line = inject(book, ':label:', '```{.python .input}\n'
+                  '#@expect_error ValueError\n1 / 0\n```')
+    fails_with(build(book), f'{CHAPTER}:{line}:', 'ZeroDivisionError',
+               'not ValueError')
+
+
+def test_missing_image_names_file_and_line(book):
+    line = inject(book, ':label:', '![A / 가](../img/no-such-figure.svg)')
+    fails_with(build(book), f'{CHAPTER}:{line}:', 'no-such-figure.svg')
+
+
+def test_unknown_label_names_file_and_line(book):
+    line = inject(book, ':label:', '::: en\nSee :numref:`sec_nowhere`.\n:::'
+                  '\n\n::: ko\n:numref:`sec_nowhere`을 보세요.\n:::')
+    fails_with(build(book), f'{CHAPTER}:{line + 1}:', 'sec_nowhere',
+               'undefined label')
+
+
+def test_misspelt_config_key(book):
+    config = book / 'config.ini'
+    text = config.read_text()
+    config.write_text(text.replace('warning_is_error', 'warnings_is_error'))
+    line = next(i for i, l in enumerate(text.splitlines(), 1)
+                if l.startswith('warning_is_error'))
+    fails_with(build(book), f'config.ini:{line}:', "'warnings_is_error'",
+               "did you mean 'warning_is_error'")
+
+
+def test_build_never_modifies_sources(book):
+    before = digest(book)
+    result = build(book)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (book / '_build' / 'html' / 'index.html').exists()
+    assert digest(book) == before

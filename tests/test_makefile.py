@@ -1,0 +1,42 @@
+"""The Makefile's promises: help, clean, and a clear word on wrong Pythons."""
+import re
+import shutil
+import subprocess
+
+from conftest import ROOT, copy_book
+
+
+def make(folder, *args):
+    return subprocess.run(['make', '--no-print-directory', *args], cwd=folder,
+                          capture_output=True, text=True)
+
+
+def test_make_without_target_lists_every_target():
+    out = make(ROOT).stdout
+    phony = re.search(r'^\.PHONY:(.*)$', (ROOT / 'Makefile').read_text(),
+                      re.M).group(1).split()
+    for target in phony:
+        assert re.search(rf'make {target}\s+\S', out), (target, out)
+
+
+def test_clean_removes_build_output_only(tmp_path):
+    book = copy_book(tmp_path / 'book')
+    (book / '_build' / 'html').mkdir(parents=True)
+    before = sorted(p.name for p in book.iterdir() if p.name != '_build')
+    assert make(book, 'clean').returncode == 0
+    assert not (book / '_build').exists()
+    assert sorted(p.name for p in book.iterdir()) == before
+
+
+def test_wrong_python_is_refused_with_one_line(tmp_path):
+    book = copy_book(tmp_path / 'book')
+    fake = tmp_path / 'python3.12'
+    # Answers like Python 3.12 would to the Makefile's two questions.
+    fake.write_text('#!/bin/sh\ncase "$2" in *version_info*) exit 1;; '
+                    '*platform*) echo 3.12.1;; esac\n')
+    fake.chmod(0o755)
+    result = make(book, 'html', f'PYTHON={fake}')
+    assert result.returncode != 0
+    assert 'Python 3.12.1' in result.stdout + result.stderr
+    assert 'needs Python 3.11' in result.stdout + result.stderr
+    assert not (book / '.venv').exists()
