@@ -201,7 +201,10 @@ def _check_expected(src, cell, line):
                         f'{_first_line(err["evalue"])}, not {expected} — '
                         'fix the code or the #@expect_error line')
     # Show what a reader needs, without a traceback full of local paths.
-    shown = f'{err["ename"]}: {err["evalue"]}'.rstrip() + '\n'
+    message = err['evalue']
+    if message.startswith(err['ename'] + ': '):  # MXNetError repeats its name
+        message = message[len(err['ename']) + 2:]
+    shown = f'{err["ename"]}: {message}'.rstrip() + '\n'
     cell.outputs = [o for o in cell.outputs if o is not err] + [
         nbformat.v4.new_output('stream', name='stderr', text=shown)]
 
