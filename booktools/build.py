@@ -12,10 +12,9 @@ import os
 import pathlib
 import re
 import shutil
-import subprocess
 import sys
 
-from booktools import BookError, ROOT, config, execute
+from booktools import BookError, ROOT, config, execute, site
 
 BUILD = ROOT / '_build'
 RST_DIR = BUILD / 'rst'
@@ -65,8 +64,8 @@ def render_rst():
     finally:
         os.chdir(cwd)
     conf = RST_DIR / 'conf.py'
-    conf.write_text(conf.read_text(encoding='utf-8') + CONF_OVERRIDES,
-                    encoding='utf-8')
+    conf.write_text(conf.read_text(encoding='utf-8') + CONF_OVERRIDES +
+                    site.CONF_OVERRIDES, encoding='utf-8')
 
 
 # Appended to the conf.py d2lbook writes on every rst step.
@@ -132,13 +131,32 @@ def explain_sphinx(output):
 
 
 def sphinx(builder, outdir):
-    cmd = [sys.executable, '-m', 'sphinx', '-b', builder, '-c', str(RST_DIR),
-           str(RST_DIR), str(outdir), '-W', '--keep-going', '-q']
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    if proc.returncode != 0:
-        problems = explain_sphinx(proc.stderr + proc.stdout)
+    """Sphinx in this process (no second interpreter start-up); every
+    warning fails the build and is reported against the Markdown source."""
+    import io
+    from sphinx.application import Sphinx
+    from sphinx.errors import SphinxError
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+    warnings = io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        with patch_docutils(RST_DIR), docutils_namespace():
+            app = Sphinx(str(RST_DIR), str(RST_DIR), str(outdir),
+                         str(outdir / '.doctrees'), builder, status=None,
+                         warning=warnings, warningiserror=True,
+                         keep_going=True)
+            app.build()
+            failed = app.statuscode != 0
+    except SphinxError as e:
+        failed = True
+        warnings.write(f'\n{e}\n')
+    finally:
+        os.chdir(cwd)
+    if failed or warnings.getvalue().strip():
+        problems = explain_sphinx(warnings.getvalue())
         raise BookError('\n'.join(problems) if problems else
-                        f'Sphinx failed:\n{proc.stderr}{proc.stdout}')
+                        f'Sphinx failed:\n{warnings.getvalue()}')
 
 
 def check_no_local_paths(folder):
@@ -163,6 +181,7 @@ def html(argv=()):
     execute.main()
     render_rst()
     sphinx('html', HTML_DIR)
+    site.finalize(HTML_DIR)
     check_no_local_paths(HTML_DIR)
     check_no_local_paths(execute.EVAL_DIR)
     print(f'[html] done: open {os.path.relpath(HTML_DIR, ROOT)}/index.html',
