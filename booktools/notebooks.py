@@ -1,0 +1,78 @@
+"""Per-language Jupyter notebooks, with the outputs the build produced.
+
+    python -m booktools.notebooks [DEST]
+
+For every evaluated notebook under `_build/eval/` it writes an English, a
+Korean and a bilingual copy to DEST/{en,ko,bilingual}/ (default
+`_build/notebooks`), copies the figures they use, and zips it all.
+"""
+import os
+import pathlib
+import re
+import shutil
+import zipfile
+
+import nbformat
+
+from booktools import BookError, ROOT, langs
+from booktools.execute import EVAL_DIR
+
+EDITIONS = {'en': 'en', 'ko': 'ko', 'bilingual': 'both'}
+ZIP_NAME = 'deferred-init-notebooks.zip'
+
+
+TOC = re.compile(r'^```toc\n(.*?)^```$', re.M | re.S)
+
+
+def toc_links(match):
+    """A d2lbook toc block becomes links Jupyter can follow."""
+    entries = [l.strip() for l in match.group(1).splitlines()
+               if l.strip() and not l.startswith(':')]
+    return '\n'.join(f'1. [{e}]({e}.ipynb)' for e in entries)
+
+
+def convert(nb, lang):
+    nb = nbformat.from_dict(nb)  # a copy: the caller's notebook stays as is
+    for cell in nb.cells:
+        if cell.cell_type == 'markdown':
+            source = TOC.sub(toc_links, cell.source)
+            cell.source = langs.select(source, lang).strip('\n')
+    nb.cells = [c for c in nb.cells if c.cell_type != 'markdown' or c.source]
+    nb.metadata['language'] = 'ko' if lang == 'ko' else 'en'
+    return nb
+
+
+def export(dest):
+    sources = sorted(EVAL_DIR.rglob('*.ipynb'))
+    if not sources:
+        raise BookError('no evaluated notebooks in _build/eval — run '
+                        '`make html` first')
+    shutil.rmtree(dest, ignore_errors=True)
+    for edition, lang in EDITIONS.items():
+        for src in sources:
+            nb = nbformat.read(src, as_version=4)
+            tgt = dest / edition / src.relative_to(EVAL_DIR)
+            tgt.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(convert(nb, lang), tgt)
+        shutil.copytree(ROOT / 'img', dest / edition / 'img')
+    with zipfile.ZipFile(dest / ZIP_NAME, 'w', zipfile.ZIP_DEFLATED) as z:
+        for path in sorted(dest.rglob('*')):
+            if path.is_file() and path.name != ZIP_NAME:
+                # A fixed date keeps the zip identical from build to build.
+                info = zipfile.ZipInfo(str(path.relative_to(dest)),
+                                       (2020, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                z.writestr(info, path.read_bytes())
+    return dest
+
+
+def main(argv):
+    dest = pathlib.Path(argv[0]) if argv else ROOT / '_build' / 'notebooks'
+    export(dest)
+    print(f'[notebooks] {os.path.relpath(dest, ROOT)}/{{'
+          f'{",".join(EDITIONS)}}} and {ZIP_NAME}', flush=True)
+
+
+if __name__ == '__main__':
+    from booktools import run_main
+    run_main(main)
