@@ -14,7 +14,7 @@ RUN    := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY)
 SOURCES := config.ini index.md $(wildcard chapters/*.md img/*) \
            $(wildcard booktools/*.py) requirements.txt
 
-.PHONY: help html test lint clean distclean
+.PHONY: help html test lint notebooks lab serve pdf bench clean distclean
 
 help: ## Show the targets
 	@echo "Targets:"
@@ -43,7 +43,25 @@ html: _build/html/.done ## Evaluate every notebook and render the HTML book into
 lint: $(VENV)/.installed ## Check the bilingual sources (twins, glossary, spacing)
 	$(RUN) -m booktools.lint
 
+notebooks: html ## English, Korean and bilingual .ipynb with outputs in _build/notebooks/ (+ zip)
+	$(RUN) -m booktools.notebooks
+
+lab: notebooks ## Open the notebooks in JupyterLab, with the book's own kernel
+	$(RUN) -m jupyter lab --notebook-dir=_build/notebooks
+
+serve: html ## Serve _build/html on localhost and print the URL
+	$(RUN) -m booktools.serve
+
+pdf: html ## English, Korean and bilingual PDFs in _build/pdf/ (installs TeX as root)
+	$(RUN) -m booktools.sysdeps pdf
+	$(RUN) -m booktools.pdf
+
+bench: $(VENV)/.installed ## Time cold, prose-edit, code-edit and no-change builds
+	$(RUN) -m booktools.bench
+
 test: html lint ## Build the book, then run the whole test suite
+	$(RUN) -m booktools.sysdeps test
+	$(RUN) -m booktools.sysdeps pdf
 	$(RUN) -m pytest tests
 
 clean: ## Remove build output (_build/), keep the environment

@@ -1,0 +1,126 @@
+"""Time the build in a scratch copy of the book (a benchmark, not a test).
+
+    python -m booktools.bench [--runs N]
+
+(a) floor: every notebook's code cells run in one Python process;
+(b) cold `make html` (environment installed, no _build/);
+(c) `make html` after a prose-only edit; (d) after a one-line code edit;
+(e) `make html` with nothing changed. Medians of N runs (default 3), in
+seconds and as a ratio to (a).
+"""
+import argparse
+import os
+import pathlib
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+from booktools import ROOT, notebook_sources
+from booktools.execute import EXPECT_RE, read_source
+
+SOURCES = ['booktools', 'chapters', 'img', 'config.ini', 'index.md',
+           'requirements.txt', 'Makefile', 'TERMINOLOGY.md', 'AUTHORING.md']
+EDITED = 'chapters/deferred_init.md'
+
+
+def floor_script(book):
+    """One Python program running every notebook's cells, expected errors
+    caught, each notebook in its own namespace and working directory."""
+    parts = ['import os, matplotlib\nmatplotlib.use("Agg")\n']
+    for src in notebook_sources():
+        _, cells = read_source(book / src.relative_to(ROOT))
+        body = []
+        for c in cells:
+            code = c.source
+            if c.metadata.get('expect_error'):
+                code = 'try:\n' + textwrap.indent(code or 'pass', '    ') + \
+                    '\nexcept Exception:\n    pass'
+            body.append(code)
+        parts.append(f'os.chdir({str(book / src.parent.relative_to(ROOT))!r})'
+                     f'\nexec(compile({chr(10).join(body)!r}, '
+                     f'{src.name!r}, "exec"), {{}})\n')
+    return ''.join(parts)
+
+
+def timed(cmd, cwd):
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f'bench: {" ".join(cmd)} failed:\n{proc.stdout}{proc.stderr}')
+    return elapsed
+
+
+def prose_edit(book, n):
+    path = book / EDITED
+    text = path.read_text(encoding='utf-8')
+    # One more word at the end of the first English paragraph.
+    path.write_text(re.sub(r'(::: en\n.*?)(\n:::)', rf'\1 (edit {n}).\2',
+                           text, count=1, flags=re.S), encoding='utf-8')
+
+
+def code_edit(book, n):
+    path = book / EDITED
+    text = path.read_text(encoding='utf-8')
+    path.write_text(text.replace('```{.python .input}\n',
+                                 f'```{{.python .input}}\n_bench = {n}\n', 1),
+                    encoding='utf-8')
+
+
+def main(argv):
+    args = argparse.ArgumentParser(prog='make bench')
+    args.add_argument('--runs', type=int, default=3)
+    runs = args.parse_args(argv).runs
+    scratch = pathlib.Path(tempfile.mkdtemp(prefix='book-bench-'))
+    book = scratch / 'book'
+    book.mkdir()
+    for name in SOURCES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, book / name,
+                            ignore=shutil.ignore_patterns('__pycache__'))
+        elif src.exists():
+            shutil.copy2(src, book / name)
+    os.symlink(ROOT / '.venv', book / '.venv')
+    make = ['make', '--no-print-directory', 'html']
+    results = {}
+    try:
+        script = scratch / 'floor.py'
+        script.write_text(floor_script(book))
+        results['a'] = [timed([sys.executable, str(script)], book)
+                        for _ in range(runs)]
+        cold = []
+        for _ in range(runs):
+            shutil.rmtree(book / '_build', ignore_errors=True)
+            cold.append(timed(make, book))
+        results['b'] = cold
+        results['c'], results['d'], results['e'] = [], [], []
+        for n in range(runs):
+            prose_edit(book, n)
+            results['c'].append(timed(make, book))
+            code_edit(book, n)
+            results['d'].append(timed(make, book))
+            results['e'].append(timed(make, book))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    labels = {'a': 'floor: all code cells, one Python process',
+              'b': 'cold make html (environment installed)',
+              'c': 'make html after a prose-only edit',
+              'd': 'make html after a one-line code edit',
+              'e': 'make html with nothing changed'}
+    floor = statistics.median(results['a'])
+    print(f'median of {runs} runs, {len(notebook_sources())} notebooks, '
+          f'{os.cpu_count()} cores')
+    for key, label in labels.items():
+        med = statistics.median(results[key])
+        print(f'({key}) {label:<42} {med:6.2f} s  {med / floor:5.2f}x')
+
+
+if __name__ == '__main__':
+    from booktools import run_main
+    run_main(main)

@@ -1,0 +1,58 @@
+"""Make sure the Debian packages a target needs are installed.
+
+    python -m booktools.sysdeps pdf|test
+
+As root it installs what is missing with apt-get; otherwise it prints the
+exact command to run and exits 1.
+"""
+import os
+import subprocess
+import sys
+
+from booktools import BookError
+
+PACKAGES = {
+    # xelatex with the Sphinx LaTeX packages; Noto CJK carries the Hangul;
+    # FreeSerif is Sphinx's default xelatex font and the build stops without
+    # it; rsvg-convert turns SVG figures into PDF; poppler checks the result.
+    'pdf': ['texlive-xetex', 'texlive-latex-extra', 'texlive-fonts-recommended',
+            'texlive-lang-korean', 'latexmk', 'xindy', 'fonts-noto-cjk',
+            'fonts-freefont-otf', 'librsvg2-bin', 'poppler-utils'],
+    # A real browser for the page tests; Hangul fonts for its screenshots.
+    'test': ['chromium', 'fonts-noto-cjk'],
+}
+
+
+def missing(packages):
+    result = subprocess.run(
+        ['dpkg-query', '-W', '-f=${Package} ${db:Status-Status}\n',
+         *packages], capture_output=True, text=True)
+    installed = {line.split()[0] for line in result.stdout.splitlines()
+                 if line.endswith(' installed')}
+    return [p for p in packages if p not in installed]
+
+
+def ensure(group):
+    todo = missing(PACKAGES[group])
+    if not todo:
+        return
+    command = ['apt-get', 'install', '-y', '--no-install-recommends', *todo]
+    if os.geteuid() != 0:
+        raise BookError(f'`make {group}` needs Debian packages; run:\n'
+                        f'  sudo apt-get update && sudo {" ".join(command)}')
+    print(f'[sysdeps] installing {" ".join(todo)}', flush=True)
+    env = {**os.environ, 'DEBIAN_FRONTEND': 'noninteractive'}
+    subprocess.run(['apt-get', 'update', '-qq'], check=True, env=env)
+    subprocess.run(command, check=True, env=env)
+
+
+def main(argv):
+    if len(argv) != 1 or argv[0] not in PACKAGES:
+        raise BookError(f'usage: python -m booktools.sysdeps '
+                        f'{{{",".join(PACKAGES)}}}')
+    ensure(argv[0])
+
+
+if __name__ == '__main__':
+    from booktools import run_main
+    run_main(main)
