@@ -12,7 +12,7 @@ PY     := $(VENV)/bin/python
 RUN    := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY)
 
 SOURCES := config.ini index.md $(wildcard chapters/*.md img/*) \
-           $(wildcard booktools/*.py) requirements.txt
+           $(wildcard booktools/*.py booktools/static/*) requirements.txt
 
 .PHONY: help html test lint notebooks lab serve pdf bench clean distclean
 

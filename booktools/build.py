@@ -136,6 +136,8 @@ def sphinx(builder, outdir):
     import io
     from sphinx.application import Sphinx
     from sphinx.errors import SphinxError
+    from sphinx.util.console import nocolor
+    nocolor()  # plain text, so warnings can be read and mapped
     from sphinx.util.docutils import docutils_namespace, patch_docutils
     warnings = io.StringIO()
     cwd = os.getcwd()
@@ -143,7 +145,8 @@ def sphinx(builder, outdir):
     try:
         with patch_docutils(RST_DIR), docutils_namespace():
             app = Sphinx(str(RST_DIR), str(RST_DIR), str(outdir),
-                         str(outdir / '.doctrees'), builder, status=None,
+                         str(BUILD / 'doctrees' / builder), builder,
+                         status=None,
                          warning=warnings, warningiserror=True,
                          keep_going=True)
             app.build()

@@ -41,6 +41,8 @@ def read_source(path):
     text = path.read_text(encoding='utf-8')
     nb = notebook.read_markdown(text)
     nb = library.format_code_nb(nb)
+    for i, cell in enumerate(nb.cells):
+        cell['id'] = f'cell-{i}'  # nbformat's default ids are random
     lines = code_cell_lines(text)
     code = [c for c in nb.cells if c.cell_type == 'code']
     if len(code) != len(lines):
@@ -153,6 +155,7 @@ def run_notebook(src, nb, code_cells, cwd):
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
     client = NotebookClient(nb, timeout=TIMEOUT, kernel_name='python3',
+                            record_timing=False,  # no timestamps in outputs
                             resources={'metadata': {'path': str(cwd)}})
     km = client.create_kernel_manager()
     # Always this environment's Python, whatever kernels the user has.

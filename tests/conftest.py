@@ -64,7 +64,8 @@ def build(book, *args):
     env_path = f'{pathlib.Path(sys.executable).parent}:/usr/bin:/bin'
     return subprocess.run([sys.executable, '-m', 'booktools.build', 'html',
                            *args], cwd=book, capture_output=True, text=True,
-                          env={'PATH': env_path, 'HOME': str(book)})
+                          env={'PATH': env_path,
+                               'HOME': str(book.parent / 'home')})
 
 
 @pytest.fixture

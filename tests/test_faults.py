@@ -30,7 +30,8 @@ def fails_with(result, *needles):
 def digest(folder):
     h = hashlib.sha256()
     for path in sorted(folder.rglob('*')):
-        if path.is_file() and '_build' not in path.parts:
+        # Bytecode caches are Python's, not sources.
+        if path.is_file() and not {'_build', '__pycache__'} & set(path.parts):
             h.update(str(path.relative_to(folder)).encode())
             h.update(path.read_bytes())
     return h.hexdigest()
