@@ -1,0 +1,74 @@
+"""Per-language notebooks: only their language's prose, every code cell,
+every output; and the language filter never drops neutral text."""
+import re
+import zipfile
+
+import nbformat
+import pytest
+
+from booktools import langs, notebooks
+from conftest import EVAL
+
+HANGUL = re.compile(r'[\uac00-\ud7a3]')
+
+
+@pytest.fixture(scope='module')
+def exported(tmp_path_factory):
+    return notebooks.export(tmp_path_factory.mktemp('notebooks'))
+
+
+def prose(nb):
+    return '\n'.join(c.source for c in nb.cells if c.cell_type == 'markdown')
+
+
+def code(nb):
+    return [(c.source, c.outputs) for c in nb.cells if c.cell_type == 'code']
+
+
+def english_sentences(md):
+    """First lines of the English blocks of a bilingual notebook."""
+    return re.findall(r'^::: en\n(.{20,})$', md, re.M)
+
+
+@pytest.mark.parametrize('edition', ['en', 'ko', 'bilingual'])
+def test_every_code_cell_and_output_is_kept(exported, edition):
+    for src in sorted(EVAL.rglob('*.ipynb')):
+        original = nbformat.read(src, as_version=4)
+        copy = nbformat.read(exported / edition / src.relative_to(EVAL), 4)
+        assert code(copy) == code(original), src.name
+        assert ':::' not in prose(copy)
+
+
+def test_english_edition_has_no_korean_and_korean_no_english(exported):
+    for src in sorted((EVAL / 'chapters').glob('*.ipynb')):
+        bilingual = prose(nbformat.read(src, as_version=4))
+        en = prose(nbformat.read(exported / 'en' / 'chapters' / src.name, 4))
+        ko = prose(nbformat.read(exported / 'ko' / 'chapters' / src.name, 4))
+        assert not HANGUL.search(en), src.name
+        assert HANGUL.search(ko)
+        sentences = english_sentences(bilingual)
+        assert sentences, src.name
+        for sentence in sentences:
+            assert sentence in en and sentence not in ko, sentence
+
+
+def test_zip_holds_all_three_editions(exported):
+    with zipfile.ZipFile(exported / notebooks.ZIP_NAME) as z:
+        names = set(z.namelist())
+    for edition in notebooks.EDITIONS:
+        assert f'{edition}/chapters/deferred_init.ipynb' in names
+        assert f'{edition}/img/deferred-init-stages.svg' in names
+
+
+def test_select_keeps_neutral_text_and_splits_headings():
+    md = ('# Title / 제목\n\n::: en\nHello.\n:::\n\n::: ko\n안녕하세요.\n:::\n\n'
+          'Neutral line.\n\n```{.python .input}\n# ::: ko stays in code\n```\n'
+          '![Fig / 그림](../img/a.svg)')
+    en, ko = langs.select(md, 'en'), langs.select(md, 'ko')
+    assert en.startswith('# Title\n') and ko.startswith('# 제목\n')
+    assert 'Hello.' in en and '안녕하세요.' not in en
+    assert '안녕하세요.' in ko and 'Hello.' not in ko
+    for text in (en, ko, langs.select(md, 'both')):
+        assert 'Neutral line.' in text
+        assert '# ::: ko stays in code' in text
+    assert '![Fig](../img/a.svg)' in en and '![그림](../img/a.svg)' in ko
