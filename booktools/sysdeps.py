@@ -12,12 +12,16 @@ import sys
 from booktools import BookError
 
 PACKAGES = {
-    # xelatex with the Sphinx LaTeX packages; Noto CJK carries the Hangul;
-    # FreeSerif is Sphinx's default xelatex font and the build stops without
-    # it; rsvg-convert turns SVG figures into PDF; poppler checks the result.
+    # xelatex; latex-extra has the packages Sphinx and d2lbook load (titlesec,
+    # fncychap, tabulary, ...) and pulls latex-recommended, whose polyglossia
+    # sets Korean captions and line breaking (no xeCJK: texlive-lang-cjk and
+    # texlive-lang-korean are not needed); fonts-recommended has the ZapfDingbats
+    # metrics hyperref loads under xelatex; Noto CJK is every font of the book
+    # (booktools.pdf replaces Sphinx's FreeSerif, and has no index, so neither
+    # fonts-freefont-otf nor xindy); rsvg-convert turns SVG figures into PDF;
+    # poppler (pdftotext, pdffonts, pdfimages) is what the PDF tests read with.
     'pdf': ['texlive-xetex', 'texlive-latex-extra', 'texlive-fonts-recommended',
-            'texlive-lang-korean', 'latexmk', 'xindy', 'fonts-noto-cjk',
-            'fonts-freefont-otf', 'librsvg2-bin', 'poppler-utils'],
+            'latexmk', 'fonts-noto-cjk', 'librsvg2-bin', 'poppler-utils'],
     # A real browser for the page tests; Hangul fonts for its screenshots.
     'test': ['chromium', 'fonts-noto-cjk'],
 }

@@ -1,0 +1,532 @@
+"""Build the PDF books: English, Korean and bilingual.
+
+    python -m booktools.pdf [en] [ko] [bilingual]
+
+Writes `_build/pdf/deferred-init-{en,ko,bilingual}.pdf` (all three when no
+edition is named). Run `make html` first: the PDFs are made from the evaluated
+notebooks in `_build/eval/`, and no notebook is ever executed here.
+
+Each edition is a scratch d2lbook project under `_build/lang/<edition>/`:
+a generated `config.ini` (one half of the `English / 한국어` title, Sphinx's
+`language`), the Markdown sources and the evaluated notebooks passed through
+`booktools.langs.select`, and `img/`. d2lbook's rst step renders it (outputs
+kept verbatim, as for the HTML book), Sphinx's LaTeX builder writes the .tex
+and latexmk runs xelatex. On top of d2lbook's PDF route:
+
+- fonts from `[pdf]` in config.ini for all text, code included (the Noto CJK
+  fonts cover Hangul); Korean line breaking through XeTeX's ICU breaker;
+  polyglossia's Korean captions (차례, 그림, 제 1 장) in the Korean edition;
+- no index, hence no xindy; PDF title, author and language in the metadata;
+- a glyph missing from the fonts fails the build, naming the character, the
+  font and where the character is in the sources;
+- a LaTeX error is reported with the `!` lines of the .log, not as `Error 12`.
+"""
+import concurrent.futures
+import configparser
+import hashlib
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import nbformat
+
+from booktools import BookError, ROOT, config, langs, notebook_sources
+
+BUILD = ROOT / '_build'
+EVAL_DIR = BUILD / 'eval'
+LANG_DIR = BUILD / 'lang'
+PDF_DIR = BUILD / 'pdf'
+EDITIONS = {'en': 'en', 'ko': 'ko', 'bilingual': 'both'}
+TOOLS = {'xelatex': 'texlive-xetex', 'latexmk': 'latexmk',
+         'rsvg-convert': 'librsvg2-bin'}
+DEFAULT_FONTS = {'main_font': 'Noto Serif CJK KR',
+                 'sans_font': 'Noto Sans CJK KR',
+                 'mono_font': 'Noto Sans Mono CJK KR'}
+
+
+def rel(path):
+    return os.path.relpath(path, ROOT)
+
+
+def shown(path):
+    """A path relative to the book if it is in it, else absolute."""
+    path = pathlib.Path(path).resolve()
+    return rel(path) if ROOT in path.parents else str(path)
+
+
+def write_if_changed(path, data):
+    """Keep mtimes of unchanged files, so that warm builds reuse everything."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode('utf-8')
+    if path.exists() and path.read_bytes() == data:
+        return False
+    path.write_bytes(data)
+    return True
+
+
+# --------------------------------------------------------------------------
+# Checks before anything is built
+
+def check_tools():
+    missing = [f'{tool} (Debian {package})' for tool, package in TOOLS.items()
+               if not shutil.which(tool)]
+    if missing:
+        raise BookError(f'{", ".join(missing)} not found — run `make pdf`, '
+                        'or `python -m booktools.sysdeps pdf` as root')
+
+
+def evaluated(src):
+    return EVAL_DIR / pathlib.Path(rel(src)).with_suffix('.ipynb')
+
+
+def check_evaluated(sources):
+    """The PDF is typeset from `make html`'s notebooks: they must be
+    up to date."""
+    for src in sources:
+        nb = evaluated(src)
+        if not nb.exists():
+            raise BookError(f'{rel(nb)} missing — run `make html` first')
+        if nb.stat().st_mtime < src.stat().st_mtime:
+            raise BookError(f'{rel(nb)} is older than {rel(src)} — run '
+                            '`make html` first')
+
+
+# --------------------------------------------------------------------------
+# The scratch d2lbook project of one edition
+
+def edition_config(edition):
+    """config.ini of the scratch project, derived from the book's own."""
+    lang = EDITIONS[edition]
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read(ROOT / 'config.ini', encoding='utf-8')
+    for section in ('project', 'build', 'pdf'):
+        if not cfg.has_section(section):
+            cfg.add_section(section)
+    project, build, pdf = cfg['project'], cfg['build'], cfg['pdf']
+    name = project.get('name', 'book')
+    project['name'] = f'{name}-{edition}'
+    project['title'] = langs.pick(project.get('title', ''), lang)
+    code = 'ko' if lang == 'ko' else project.get('lang', 'en') or 'en'
+    project['lang'] = code
+    others = [line for line in build.get('sphinx_configs', '').splitlines()
+              if line.strip() and not re.match(r'\s*language\s*=', line)]
+    build['sphinx_configs'] = '\n'.join(others + [f"language = '{code}'"])
+    # Never execute: the notebooks come from _build/eval, made by `make html`.
+    build['eval_notebook'] = 'False'
+    build['dependencies'] = ''
+    build['warning_is_error'] = 'True'
+    fonts = {k: pdf.get(k, '').strip() or v for k, v in DEFAULT_FONTS.items()}
+    for key in DEFAULT_FONTS:  # set once, in conf_overrides()
+        pdf[key] = ''
+    return cfg, fonts, code
+
+
+def mirror_tree(src_dir, dst_dir):
+    """Make dst_dir hold the same files as src_dir, touching only changes."""
+    wanted = set()
+    for src in sorted(src_dir.rglob('*')):
+        if src.is_file():
+            dst = dst_dir / src.relative_to(src_dir)
+            wanted.add(dst)
+            write_if_changed(dst, src.read_bytes())
+    if dst_dir.exists():
+        for dst in dst_dir.rglob('*'):
+            if dst.is_file() and dst not in wanted:
+                dst.unlink()
+
+
+def select_notebook(path, lang):
+    """An evaluated notebook with one language's markdown; code untouched."""
+    nb = nbformat.read(path, as_version=4)
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type == 'markdown':
+            cell.source = langs.select(cell.source, lang).strip('\n')
+            if not cell.source.strip():
+                continue
+        cells.append(cell)
+    nb.cells = cells
+    return nbformat.writes(nb)
+
+
+def prepare(edition, sources):
+    """Write `_build/lang/<edition>/`; return its directory."""
+    lang = EDITIONS[edition]
+    proj = LANG_DIR / edition
+    cfg, fonts, code = edition_config(edition)
+    proj.mkdir(parents=True, exist_ok=True)
+    with open(proj / 'config.ini', 'w', encoding='utf-8') as f:
+        cfg.write(f)
+    wanted = set()
+    for src in sources:
+        md = proj / rel(src)
+        nb = proj / '_build' / 'eval' / pathlib.Path(rel(src)).with_suffix(
+            '.ipynb')
+        wanted.add(md)
+        write_if_changed(md, langs.select(src.read_text(encoding='utf-8'),
+                                          lang))
+        write_if_changed(nb, select_notebook(evaluated(src), lang))
+        # d2lbook re-evaluates a notebook whose .md is newer: never here.
+        if md.stat().st_mtime >= nb.stat().st_mtime:
+            t = nb.stat().st_mtime - 1
+            os.utime(md, (t, t))
+    for old in proj.rglob('*.md'):  # a chapter removed from the book
+        if old not in wanted and '_build' not in old.relative_to(proj).parts:
+            old.unlink()
+    for res in cfg['build'].get('resources', '').split():
+        if (ROOT / res).is_dir():
+            mirror_tree(ROOT / res, proj / res)
+        elif (ROOT / res).is_file():
+            write_if_changed(proj / res, (ROOT / res).read_bytes())
+    render_rst(proj, conf_overrides(cfg, fonts, code))
+    return proj
+
+
+def render_rst(proj, overrides):
+    """d2lbook's rst step in the scratch project, as build.render_rst does."""
+    import logging
+    from booktools import build
+    from d2lbook.build import Builder
+    from d2lbook.config import Config
+    build._patch_d2lbook()
+    rst_dir = proj / '_build' / 'rst'
+    digest = hashlib.sha256(pathlib.Path(build.__file__).read_bytes() +
+                            pathlib.Path(__file__).read_bytes()).hexdigest()
+    stamp = rst_dir / '.booktools-digest'
+    if not stamp.exists() or stamp.read_text() != digest:
+        shutil.rmtree(proj / '_build' / 'rst', ignore_errors=True)
+        shutil.rmtree(proj / '_build' / 'pdf', ignore_errors=True)
+        rst_dir.mkdir(parents=True)
+        stamp.write_text(digest)
+    logging.disable(logging.INFO)  # d2lbook narrates every file it copies
+    cwd = os.getcwd()
+    os.chdir(proj)
+    try:
+        builder = Builder(Config())
+        stale = builder._get_updated_md_files()[0]
+        if stale:  # prepare() rules this out; never let d2lbook run a kernel
+            raise BookError(f'{proj}: d2lbook would re-evaluate '
+                            f'{stale[0][0]}; this is a bug in booktools.pdf')
+        builder.rst()
+    finally:
+        os.chdir(cwd)
+    conf = rst_dir / 'conf.py'
+    conf.write_text(conf.read_text(encoding='utf-8') + build.CONF_OVERRIDES +
+                    overrides, encoding='utf-8')
+
+
+def tex_escape(text):
+    specials = {'\\': r'\textbackslash{}', '{': r'\{', '}': r'\}',
+                '#': r'\#', '$': r'\$', '%': r'\%', '&': r'\&', '_': r'\_',
+                '^': r'\^{}', '~': r'\~{}'}
+    return ''.join(specials.get(c, c) for c in text)
+
+
+def conf_overrides(cfg, fonts, code):
+    """Appended to the scratch conf.py: fonts, language, metadata, no index."""
+    title = tex_escape(cfg['project'].get('title', ''))
+    author = tex_escape(cfg['project'].get('author', ''))
+
+    def font(command, name, features=''):
+        # Noto CJK has no italics: slant the upright shapes for \emph and
+        # code comments rather than dropping the emphasis.
+        return rf'\{command}{{{name}}}[AutoFakeSlant=0.2{features}]'
+    fontpkg = '\n'.join([
+        font('setmainfont', fonts['main_font']),
+        font('setsansfont', fonts['sans_font']),
+        # Code pastes as typed: no ligatures, whatever the font offers, and
+        # no hyphen added to `collect_params()` broken across lines.
+        font('setmonofont', fonts['mono_font'],
+             ', HyphenChar=None, RawFeature={-liga;-calt}')])
+    return f'''
+# --- booktools.pdf overrides ---------------------------------------------
+# docutils knows no LaTeX name for Korean; polyglossia's is `korean`. With it
+# Sphinx loads polyglossia with \\setmainlanguage{{korean}}: 차례, 그림, 장.
+from docutils.writers.latex2e import Babel as _Babel
+_Babel.language_codes.setdefault('ko', 'korean')
+latex_engine = 'xelatex'
+# The book has no index entries: no index page, no xindy.
+latex_use_xindy = False
+latex_domain_indices = False
+latex_elements.update({{
+    'fontpkg': {fontpkg!r},
+    'makeindex': '',
+    'printindex': '',
+}})
+latex_elements['preamble'] += {PREAMBLE!r} + {metadata(title, author, code)!r}
+'''
+
+
+# Added to d2lbook's preamble (the fonts go to Sphinx's `fontpkg`).
+PREAMBLE = r'''
+% --- booktools.pdf ---------------------------------------------------------
+% Korean words are separated by spaces; ICU's Korean rules also allow a break
+% between two syllables, at a cost, so that a long word does not overflow.
+% (Polyglossia sets the same for the Korean edition; Latin text is
+% unaffected, ICU finds no break inside an English word.)
+\XeTeXlinebreaklocale "ko"
+\XeTeXlinebreakpenalty 50
+\XeTeXlinebreakskip 0pt plus .05em minus .01em
+% Copy and paste: XeTeX marks each run of text with the characters it came
+% from (/ActualText), since reading the glyphs back is ambiguous: Noto CJK
+% draws `-` with the glyph of U+2011, and `x - 1` would paste as `x ‑ 1`.
+\XeTeXgenerateactualtext=1
+% Code: spaces are real characters, so that text copied out of the PDF keeps
+% its indentation (Sphinx's code space is a kern; this is its definition with
+% the kern replaced by the font's space glyph). Straight quotes come from
+% Pygments' \textquotesingle, ligatures are off in \setmonofont.
+\makeatletter
+\def\spx@verbatim@space{%
+  \nobreak\hskip\z@skip
+  \discretionary{\copy\sphinxvisiblespacebox}{\sphinxafterbreak}%
+                {\char32\relax}%
+}
+% The page after the table of contents is the front page's text: its footer
+% should not say "Contents".
+\g@addto@macro\sphinxtableofcontents{\markboth{}{}}
+\makeatother
+'''
+
+
+def metadata(title, author, code):
+    # hyperref is loaded before the preamble; pdflang must be set in it.
+    return (rf'''
+\hypersetup{{pdftitle={{{title}}}, pdfauthor={{{author}}},
+  pdflang={{{code}}}, pdfdisplaydoctitle=true,
+  pdfcreator={{booktools.pdf (d2lbook, Sphinx, XeLaTeX)}}}}
+''')
+
+
+# --------------------------------------------------------------------------
+# Sphinx LaTeX builder, latexmk, and what the .log says
+
+def sphinx_latex(proj):
+    from booktools import build
+    rst_dir, out = proj / '_build' / 'rst', proj / '_build' / 'pdf'
+    cmd = [sys.executable, '-m', 'sphinx', '-b', 'latex', '-c', str(rst_dir),
+           str(rst_dir), str(out), '-W', '--keep-going', '-q']
+    proc = subprocess.run(cmd, cwd=proj, capture_output=True, text=True)
+    if proc.returncode != 0:
+        output = (proc.stderr + proc.stdout).replace(str(rst_dir),
+                                                     str(build.RST_DIR))
+        problems = build.explain_sphinx(output)
+        raise BookError('\n'.join(problems) if problems else
+                        f'Sphinx (LaTeX builder) failed:\n{output}')
+    return out
+
+
+def latexmk(tex):
+    env = {**os.environ, 'LATEXOPTS': '-halt-on-error',
+           'max_print_line': '10000'}  # one log line per message
+    # -g: run even if an earlier run failed on the same .tex (a font or a
+    # TeX package installed since); unchanged books never get here.
+    cmd = ['latexmk', '-pdf', '-dvi-', '-ps-', '-silent', '-g',
+           '-interaction=nonstopmode', '-file-line-error', tex.name]
+    proc = subprocess.run(cmd, cwd=tex.parent, capture_output=True,
+                          text=True, env=env, errors='replace')
+    log = tex.with_suffix('.log')
+    log_text = (log.read_text(encoding='utf-8', errors='replace')
+                if log.exists() else '')
+    errors = latex_errors(log_text, tex)
+    if proc.returncode != 0 or errors:
+        raise BookError(
+            f'LaTeX failed on {rel(tex)} (full log: {rel(log)}):\n' +
+            ('\n'.join(errors) if errors else
+             (proc.stdout + proc.stderr)[-2000:] +
+             '\n'.join(log_text.splitlines()[-20:])))
+    return log_text
+
+
+def tex_source(tex_lines, line, context):
+    """`chapters/x.md` or `chapters/x.md:12`: where a line of the Sphinx .tex
+    came from. The chapter is the nearest label above the line; the line is
+    found if the token TeX stopped at (`\\foo` in `l.9 text \\foo`) is in
+    that file."""
+    md = None
+    for text in reversed(tex_lines[:line]):
+        m = re.search(r'\\label\{\\detokenize\{([^:}]+):', text)
+        if m:
+            md = m.group(1) + '.md'
+            break
+    if not md or not (ROOT / md).exists():
+        return md
+    token = re.search(r'(\\[A-Za-z@]+)\s*$', context or '')
+    if token:
+        for n, text in enumerate(
+                (ROOT / md).read_text(encoding='utf-8').splitlines(), 1):
+            if token.group(1) in text:
+                return f'{md}:{n}'
+    return md
+
+
+ERROR_RE = re.compile(r'^(?P<file>[^\s:]+\.[A-Za-z]+):(?P<line>\d+): '
+                      r'(?P<msg>.*)$')
+CONTEXT_RE = re.compile(r'^l\.(\d+) (.*)$')
+
+
+def latex_errors(log_text, tex):
+    """The errors of a LaTeX log (run with -file-line-error), each shown as
+    `file:line: ! message` with TeX's context: the `l.<n>` line and the rest
+    of that input line."""
+    lines = log_text.splitlines()
+    tex_lines = (tex.read_text(encoding='utf-8', errors='replace').splitlines()
+                 if tex.exists() else [])
+    errors = []
+    for i, line in enumerate(lines):
+        m = ERROR_RE.match(line)
+        if not m and not line.startswith('! '):
+            continue
+        if m:
+            path = os.path.normpath(tex.parent / m['file'])
+            where, msg = int(m['line']), m['msg']
+        else:
+            path, where, msg = None, None, line[2:]
+        block, context = [f'! {msg}'], None
+        for j in range(i + 1, min(i + 12, len(lines))):
+            follow = lines[j]
+            if follow.startswith('! ') or ERROR_RE.match(follow):
+                break
+            if follow.strip():
+                block.append(follow)
+            c = CONTEXT_RE.match(follow)
+            if c:
+                context = c.group(2)
+                if j + 1 < len(lines) and lines[j + 1].strip():
+                    block.append(lines[j + 1])  # the rest of the input line
+                break
+        head = f'{shown(path)}:{where}: ' if path else f'{rel(tex)}: '
+        if path and pathlib.Path(path).resolve() == tex.resolve():
+            source = tex_source(tex_lines, where, context)
+            if source:
+                head += f'(from {source}) '
+        errors.append(head + '\n    '.join(block))
+    return errors
+
+
+MISSING_RE = re.compile(r'^Missing character: There is no (.+?) '
+                        r'(?:\(U\+([0-9A-Fa-f]+)\) )?in font (.*?)!?$')
+
+
+def font_name(spec):
+    """`[lmroman10-regular]:mapping=tex-text;` -> `lmroman10-regular`,
+    `Noto Serif CJK KR/OT:script=hang;...` -> `Noto Serif CJK KR`."""
+    spec = spec.strip()
+    if spec.startswith('['):
+        return spec[1:spec.index(']')] if ']' in spec else spec[1:]
+    return re.split(r'[/:]', spec, 1)[0].strip()
+
+
+def find_in_sources(char, sources):
+    found = []
+    for src in sources:
+        for n, line in enumerate(src.read_text(encoding='utf-8').splitlines(),
+                                 1):
+            if char in line:
+                found.append(f'{rel(src)}:{n}')
+    return found
+
+
+def missing_glyphs(log_text, sources):
+    """Every `Missing character` of the log, as one message per character."""
+    fonts_by_char = {}
+    for line in log_text.splitlines():
+        m = MISSING_RE.match(line)
+        if not m:
+            continue
+        char = m.group(1)
+        code = (m.group(2) or f'{ord(char[0]):04X}').upper()
+        fonts = fonts_by_char.setdefault((char, code), [])
+        name = font_name(m.group(3))
+        if name not in fonts:
+            fonts.append(name)
+    problems = []
+    for (char, code), fonts in fonts_by_char.items():
+        where = find_in_sources(char, sources) or ['an output or the '
+                                                   'generated LaTeX']
+        problems.append(
+            f'{where[0]}: character {char} (U+{code}) is missing from font '
+            f'{", ".join(fonts)} and would be dropped from the PDF'
+            + (f' (also at {", ".join(where[1:])})' if len(where) > 1 else '')
+            + ' — use a character the [pdf] fonts in config.ini have, or '
+            'configure a font that has it')
+    return problems
+
+
+def typeset(proj, edition, sources):
+    """Sphinx LaTeX, latexmk, checks; copy the PDF to _build/pdf/."""
+    final = PDF_DIR / f'{read_name()}-{edition}.pdf'
+    stamp = proj / '_build' / 'pdf' / '.booktools-digest'
+    digest = input_digest(proj)
+    if final.exists() and stamp.exists() and stamp.read_text() == digest:
+        return final  # nothing changed since the last successful build
+    if final.exists():
+        final.unlink()  # a failed build leaves no stale PDF behind
+    out = sphinx_latex(proj)
+    from d2lbook.build import process_latex
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read(proj / 'config.ini', encoding='utf-8')
+    tex = out / (cfg['project']['name'] + '.tex')
+    process_latex(str(tex), '')  # d2lbook's own .tex post-processing
+    log_text = latexmk(tex)
+    problems = missing_glyphs(log_text, sources)
+    if problems:
+        raise BookError('\n'.join(problems))
+    PDF_DIR.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(tex.with_suffix('.pdf'), final)
+    stamp.write_text(digest)
+    return final
+
+
+def input_digest(proj):
+    """What the LaTeX step reads: the reST project d2lbook wrote, conf.py
+    (with this module's overrides) and images included. Installed TeX
+    packages are not in it: `make clean` after changing them."""
+    import d2lbook
+    import sphinx
+    h = hashlib.sha256(f'{sphinx.__version__} {d2lbook.__version__}'.encode())
+    rst_dir = proj / '_build' / 'rst'
+    for path in sorted(rst_dir.rglob('*')):
+        if path.is_file():
+            h.update(str(path.relative_to(rst_dir)).encode() + b'\0')
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def read_name():
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read(ROOT / 'config.ini', encoding='utf-8')
+    return cfg.get('project', 'name', fallback='book')
+
+
+def main(argv):
+    editions = list(argv) or list(EDITIONS)
+    unknown = [e for e in editions if e not in EDITIONS]
+    if unknown:
+        raise BookError(f'unknown edition {unknown[0]!r}; usage: python -m '
+                        f'booktools.pdf [{"] [".join(EDITIONS)}]')
+    config.check()
+    check_tools()
+    sources = notebook_sources()
+    check_evaluated(sources)
+    projects = [(prepare(e, sources), e) for e in editions]
+    failures = []
+    workers = max(1, min(len(projects), os.cpu_count() or 1))
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        jobs = {pool.submit(typeset, proj, e, sources): e
+                for proj, e in projects}
+        for job in concurrent.futures.as_completed(jobs):
+            try:
+                print(f'[pdf] {rel(job.result())}', flush=True)
+            except BookError as e:
+                failures.append(f'[{jobs[job]}] {e}')
+    if failures:
+        raise BookError('\n'.join(sorted(failures)))
+
+
+if __name__ == '__main__':
+    from booktools import run_main
+    run_main(main)

@@ -1,0 +1,414 @@
+"""The PDF books: one per language and a bilingual one, built by
+`python -m booktools.pdf` through d2lbook's PDF route (Sphinx LaTeX, xelatex).
+
+The session fixture builds them (quickly, if they are up to date), so that
+`make test` covers the PDF too; the Debian packages come from
+`python -m booktools.sysdeps pdf`.
+"""
+import configparser
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import zlib
+
+import nbformat
+import pytest
+
+from conftest import EVAL, ROOT, build, copy_book
+
+sys.path.insert(0, str(ROOT))
+from booktools import langs  # noqa: E402
+
+PDF = ROOT / '_build' / 'pdf'
+EDITIONS = {'en': 'en', 'ko': 'ko', 'bilingual': 'both'}
+HANGUL = re.compile('[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]+')
+FENCE = re.compile(r'^ {0,3}(`{3,}|~{3,})')
+CHAPTER = 'chapters/deferred_init.md'
+
+
+def venv_env(home=None):
+    env = {**os.environ,
+           'PATH': f'{pathlib.Path(sys.executable).parent}:'
+                   f'{os.environ.get("PATH", "/usr/bin:/bin")}'}
+    if home:
+        env['HOME'] = str(home)
+    return env
+
+
+def build_pdf(book, *editions):
+    return subprocess.run([sys.executable, '-m', 'booktools.pdf', *editions],
+                          cwd=book, capture_output=True, text=True,
+                          env=venv_env())
+
+
+def tree_state(folder):
+    return {p: p.stat().st_mtime_ns for p in sorted(folder.rglob('*'))
+            if p.is_file()}
+
+
+@pytest.fixture(scope='session')
+def pdfs():
+    tools = ['pdftotext', 'pdffonts', 'pdfimages', 'pdfinfo', 'xelatex',
+             'latexmk', 'rsvg-convert']
+    missing = [t for t in tools if not shutil.which(t)]
+    if missing:
+        pytest.fail(f'{", ".join(missing)} missing: run '
+                    '`python -m booktools.sysdeps pdf` (as root)')
+    sources = [ROOT / 'index.md', *sorted((ROOT / 'chapters').glob('*.md'))]
+    before = {p: p.read_bytes() for p in sources}
+    evaluated = tree_state(EVAL)
+    result = build_pdf(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Built from `make html`'s notebooks: nothing re-run, no source touched.
+    assert tree_state(EVAL) == evaluated
+    assert {p: p.read_bytes() for p in sources} == before
+    paths = {e: PDF / f'deferred-init-{e}.pdf' for e in EDITIONS}
+    for path in paths.values():
+        assert path.exists(), path
+    return paths
+
+
+def run(*cmd):
+    return subprocess.run(cmd, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def pdf_text(path, layout=False):
+    return run('pdftotext', *(['-layout'] if layout else []), str(path), '-')
+
+
+def squash(text):
+    """Compare text across line breaks, hyphenation and smart quotes."""
+    for a, b in (('’', "'"), ('‘', "'"), ('“', '"'), ('”', '"'),
+                 ('…', '...'), ('\u00ad', '')):
+        text = text.replace(a, b)
+    return re.sub(r'[\s\-‐]+', '', text)
+
+
+def body_text(path):
+    """The text of the pages without their footers (page number and running
+    title), which would otherwise cut sentences at page breaks."""
+    pages = []
+    for page in pdf_text(path, layout=True).split('\f'):
+        lines = page.rstrip().splitlines()
+        pages.append('\n'.join(lines[:-1]))
+    return '\n'.join(pages)
+
+
+@pytest.fixture(scope='session')
+def texts(pdfs):
+    return {e: body_text(p) for e, p in pdfs.items()}
+
+
+# ---------------------------------------------------------------------------
+# What the sources say each edition must (not) contain
+
+def toc_chapters():
+    index = (ROOT / 'index.md').read_text(encoding='utf-8')
+    block = re.search(r'```toc\n(.*?)```', index, re.S).group(1)
+    return [ROOT / f'{line.strip()}.md' for line in block.splitlines()
+            if line.strip() and not line.strip().startswith(':')]
+
+
+def prose_lines(md):
+    """(line, fenced-div language or None) outside code fences."""
+    fence, div = None, None
+    for line in md.splitlines():
+        if fence:
+            if line.strip().startswith(fence):
+                fence = None
+            continue
+        m = FENCE.match(line)
+        if m:
+            fence = m.group(1)
+            continue
+        m = langs.DIV_OPEN.match(line)
+        if m and div is None:
+            div = m.group(1)
+            continue
+        if div and langs.DIV_CLOSE.match(line):
+            div = None
+            continue
+        yield line, div
+
+
+def headings():
+    found = []
+    for path in toc_chapters():
+        for line, div in prose_lines(path.read_text(encoding='utf-8')):
+            m = langs.HEADING.match(line)
+            if m and not div:
+                found.append(m.group(2).replace('`', '').strip())
+    assert found
+    return found
+
+
+def sentences(lang):
+    """Plain sentences (no markup that LaTeX would change) of `::: lang`
+    blocks: probes for whether that language's prose is in a PDF."""
+    probes = []
+    for path in [ROOT / 'index.md', *toc_chapters()]:
+        blocks, current = [], None  # a paragraph, or one item of a list
+        for line, div in prose_lines(path.read_text(encoding='utf-8')):
+            item = re.match(r'^\s*(?:[*+-]|\d+\.)\s+', line)
+            if div != lang or not line.strip():
+                current = None
+                continue
+            if current is None or item:
+                current = []
+                blocks.append(current)
+            current.append(line[item.end():] if item else line)
+        for block in blocks:
+            text = ' '.join(' '.join(block).split()).replace('`', '')
+            for s in re.split(r'(?<=[.?!])\s+', text):
+                if (len(s.split()) >= 5 and
+                        not re.search(r'[:$*\[\]\\|_<>{}~^]|--', s)):
+                    probes.append(s)
+    assert len(probes) >= 10, probes
+    return probes
+
+
+def shared_hangul():
+    """Hangul that every edition shows: code (shared by both languages,
+    never duplicated) and the text of the bilingual SVG figures."""
+    shared = []
+    for path in EVAL.rglob('*.ipynb'):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == 'code':
+                shared.append(cell.source)
+                for out in cell.get('outputs', []):
+                    shared.append(out.get('text', '') +
+                                  out.get('data', {}).get('text/plain', ''))
+    for svg in (ROOT / 'img').glob('*.svg'):
+        shared.extend(re.findall(r'<text[^>]*>([^<]*)<', svg.read_text()))
+    return '\n'.join(shared)
+
+
+# ---------------------------------------------------------------------------
+# The three PDFs
+
+@pytest.mark.parametrize('edition', EDITIONS)
+def test_section_titles_in_the_editions_language(texts, edition):
+    text = squash(texts[edition])
+    for heading in headings():
+        title = langs.pick(heading, EDITIONS[edition])
+        assert squash(title) in text, (edition, title)
+
+
+@pytest.mark.parametrize('edition', EDITIONS)
+def test_outputs_of_the_notebooks_are_printed(texts, edition):
+    text = squash(texts[edition])
+    assert squash('(256, 20)') in text  # the weight shape the forward pass
+    #                                     inferred, in deferred_init
+    for path in sorted(EVAL.rglob('*.ipynb')):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for out in cell.get('outputs', []):
+                data = out.get('data', {})
+                if 'image/png' in data or 'text/html' in data:
+                    continue  # shown as the image / not in the PDF
+                shown = out.get('text') or data.get('text/plain', '')
+                first = next((line for line in shown.splitlines()
+                              if line.strip()), '')
+                if first and len(first) < 70:
+                    assert squash(first) in text, (edition, path.name, first)
+
+
+def test_korean_pdf_has_no_english_prose(texts):
+    english = sentences('en')
+    en, ko = squash(texts['en']), squash(texts['ko'])
+    found = [s for s in english if squash(s) in en]
+    assert len(found) == len(english), set(english) - set(found)  # probes work
+    leaked = [s for s in english if squash(s) in ko]
+    assert not leaked, leaked
+
+
+def test_english_pdf_has_no_korean_prose(texts):
+    korean = sentences('ko')
+    ko, en = squash(texts['ko']), squash(texts['en'])
+    assert all(squash(s) in ko for s in korean), \
+        [s for s in korean if squash(s) not in ko]
+    assert not [s for s in korean if squash(s) in en]
+
+
+def test_english_pdf_has_no_hangul_but_shared_code_and_figures(texts):
+    """Code and the SVG figures carry both languages in the sources; any other
+    Hangul in the English edition would be Korean prose or Korean captions."""
+    shared = shared_hangul()
+    stray = sorted({w for w in HANGUL.findall(texts['en'])
+                    if w not in shared})
+    assert not stray, stray
+
+
+def test_bilingual_pdf_has_both_languages(texts):
+    both = squash(texts['bilingual'])
+    for lang in ('en', 'ko'):
+        missing = [s for s in sentences(lang) if squash(s) not in both]
+        assert not missing, missing
+
+
+def test_korean_pdf_uses_korean_generated_words(texts):
+    ko, en = texts['ko'], texts['en']
+    assert '차례' in ko and 'Contents' not in ko  # table of contents
+    assert re.search(r'제 ?1 ?장', ko)  # chapter
+    assert re.search(r'그림 ?\d', ko)  # figure caption number
+    assert 'Contents' in en and re.search(r'Fig\. ?\d', en)
+
+
+@pytest.mark.parametrize('edition', EDITIONS)
+def test_every_font_is_embedded(pdfs, edition):
+    rows = run('pdffonts', str(pdfs[edition])).splitlines()[2:]
+    assert rows
+    # name type encoding emb sub uni object-id gen: read from the right,
+    # since names and types contain spaces.
+    not_embedded = [r for r in rows if r.split()[-5] != 'yes']
+    assert not not_embedded, not_embedded
+    # Hangul in a Korean font: a Noto CJK face is in every edition.
+    assert any('CJK' in r for r in rows), rows
+
+
+@pytest.mark.parametrize('edition', EDITIONS)
+def test_figures_appear(pdfs, texts, edition):
+    images = run('pdfimages', '-list', str(pdfs[edition])).splitlines()[2:]
+    # The matplotlib PNG output of conv_shapes.
+    assert any(row.split()[2] == 'image' for row in images), images
+    # The SVG diagrams, converted to vector PDF: their text is in the PDF.
+    text = squash(texts[edition])
+    for svg in (ROOT / 'img').glob('*.svg'):
+        label = next(t for t in re.findall(r'<text[^>]*>([^<]+)<',
+                                           svg.read_text()) if t.strip())
+        assert squash(label) in text, (svg.name, label)
+
+
+def pdf_objects(path):
+    """The PDF's bytes with every Flate stream inflated (object streams hold
+    the catalog and the outline in a PDF 1.5 file)."""
+    data = path.read_bytes()
+    parts = [data]
+    for m in re.finditer(rb'stream\r?\n', data):
+        end = data.find(b'endstream', m.end())
+        try:
+            parts.append(zlib.decompress(data[m.end():end]))
+        except zlib.error:
+            pass
+    return b'\n'.join(parts)
+
+
+def pdf_strings(raw, key):
+    found = []
+    for hexa, lit in re.findall(rb'/' + key + rb'\s*(?:<([0-9A-Fa-f]+)>|'
+                                rb'\(((?:[^()\\]|\\.)*)\))', raw):
+        b = bytes.fromhex(hexa.decode()) if hexa else lit
+        found.append(b[2:].decode('utf-16-be') if b[:2] == b'\xfe\xff'
+                     else b.decode('latin-1'))
+    return found
+
+
+@pytest.mark.parametrize('edition', EDITIONS)
+def test_metadata_bookmarks_and_contents(pdfs, texts, edition):
+    lang = EDITIONS[edition]
+    info = run('pdfinfo', str(pdfs[edition]))
+    title = re.search(r'^Title:\s*(.*)$', info, re.M).group(1)
+    config_title = re.search(r'^title\s*=\s*(.*)$',
+                             (ROOT / 'config.ini').read_text(), re.M).group(1)
+    assert title == langs.pick(config_title.strip(), lang)
+    raw = pdf_objects(pdfs[edition])
+    assert pdf_strings(raw, b'Lang') == ['ko' if lang == 'ko' else 'en']
+    assert b'/Outlines' in raw
+    bookmarks = pdf_strings(raw, b'Title')
+    for heading in headings():
+        assert langs.pick(heading, lang) in bookmarks, (heading, bookmarks)
+    contents = {'ko': '차례'}.get(lang, 'Contents')
+    assert contents in texts[edition]
+
+
+def code_cells():
+    cells = []
+    for path in sorted(EVAL.rglob('*.ipynb')):
+        for cell in nbformat.read(path, as_version=4).cells:
+            lines = cell.source.splitlines() if cell.cell_type == 'code' \
+                else []
+            if (2 <= len(lines) <= 12 and all(len(l) < 75 for l in lines)
+                    and any(l.startswith(' ') for l in lines)):
+                cells.append(lines)
+    assert cells
+    return cells
+
+
+def find_block(page_lines, code):
+    """`code` as laid out by pdftotext -layout, or None (e.g. page break)."""
+    code = [line for line in code if line.strip()]
+    for i, line in enumerate(page_lines):
+        if line.strip() != code[0].strip():
+            continue
+        found = [l for l in page_lines[i:i + 2 * len(code)] if l.strip()]
+        found = found[:len(code)]
+        if [l.strip() for l in found] == [l.strip() for l in code]:
+            return found
+    return None
+
+
+@pytest.mark.parametrize('edition', EDITIONS)
+def test_code_copied_from_the_pdf_is_runnable_python(pdfs, edition):
+    page_lines = pdf_text(pdfs[edition], layout=True).splitlines()
+    assert not re.search('[\ufb00-\ufb06]', '\n'.join(page_lines))
+    checked = 0
+    for code in code_cells():
+        found = find_block(page_lines, code)
+        if found is None:
+            continue
+        pasted = textwrap.dedent('\n'.join(l.rstrip() for l in found))
+        # Same indentation, same (straight) quotes, character for character.
+        assert pasted == '\n'.join(l.rstrip() for l in code if l.strip()), \
+            pasted
+        compile(pasted, 'pasted', 'exec')
+        checked += 1
+    assert checked >= 3, checked
+
+
+# ---------------------------------------------------------------------------
+# Faults: a glyph no font has, a LaTeX error
+
+@pytest.fixture(scope='module')
+def broken_book(tmp_path_factory):
+    """A copy of the book with a Phoenician letter in a Korean paragraph and
+    a TeX typo in the math of an English one, built up to HTML."""
+    book = copy_book(tmp_path_factory.mktemp('pdf') / 'book')
+    src = book / CHAPTER
+    lines = src.read_text(encoding='utf-8').splitlines(keepends=True)
+    ko = next(i for i, l in enumerate(lines) if l.strip() == '::: ko')
+    lines.insert(ko + 1, '페니키아 문자 𐤀 하나를 씁니다. ')
+    en = next(i for i, l in enumerate(lines) if l.strip() == '::: en')
+    lines.insert(en + 1, 'A typo in math: $\\sqrtt{x}$.\n')
+    src.write_text(''.join(lines), encoding='utf-8')
+    result = build(book)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return book
+
+
+def test_missing_glyph_fails_the_build_naming_it(broken_book):
+    book = broken_book
+    result = build_pdf(book, 'ko')
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out
+    assert 'U+10900' in out and '𐤀' in out, out
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(ROOT / 'config.ini', encoding='utf-8')
+    main_font = config.get('pdf', 'main_font', fallback='Noto Serif CJK KR')
+    assert main_font in out, out  # the font that lacks it
+    assert f'{CHAPTER}:' in out, out
+    assert 'Traceback' not in out, out
+    assert not (book / '_build' / 'pdf' / 'deferred-init-ko.pdf').exists()
+
+
+def test_latex_error_shows_its_message_and_place(broken_book):
+    result = build_pdf(broken_book, 'en')
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out
+    assert '! Undefined control sequence.' in out, out
+    assert re.search(r'deferred-init-en\.tex:\d+:', out), out
+    assert r'\sqrtt' in out and CHAPTER in out, out
+    assert 'Error 12' not in out and 'Traceback' not in out, out
