@@ -14,7 +14,7 @@ import re
 import shutil
 import sys
 
-from booktools import BookError, ROOT, config, execute, site
+from booktools import BookError, ROOT, config, execute, notebooks, site
 
 BUILD = ROOT / '_build'
 RST_DIR = BUILD / 'rst'
@@ -184,6 +184,7 @@ def html(argv=()):
     execute.main()
     render_rst()
     sphinx('html', HTML_DIR)
+    notebooks.export(HTML_DIR / site.NOTEBOOKS)
     site.finalize(HTML_DIR)
     check_no_local_paths(HTML_DIR)
     check_no_local_paths(execute.EVAL_DIR)

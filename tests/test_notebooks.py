@@ -72,3 +72,16 @@ def test_select_keeps_neutral_text_and_splits_headings():
         assert 'Neutral line.' in text
         assert '# ::: ko stays in code' in text
     assert '![Fig](../img/a.svg)' in en and '![그림](../img/a.svg)' in ko
+
+
+def test_each_chapter_page_links_its_three_notebooks():
+    from conftest import CHAPTERS, HTML
+    for name in CHAPTERS:
+        page = HTML / 'chapters' / f'{name}.html'
+        html = page.read_text()
+        for edition in notebooks.EDITIONS:
+            href = f'../notebooks/{edition}/chapters/{name}.ipynb'
+            assert f'href="{href}"' in html, (name, edition)
+            nb = nbformat.read(page.parent / href, as_version=4)
+            assert any(c.get('outputs') for c in nb.cells)
+        assert f'href="../notebooks/{notebooks.ZIP_NAME}"' in html

@@ -1,0 +1,394 @@
+"""Make the Sphinx HTML output the book's own: offline, small, bilingual.
+
+`CONF_OVERRIDES` is appended to the conf.py d2lbook generates; `finalize`
+post-processes `_build/html` after Sphinx has written it:
+
+- nothing is fetched from another host: no analytics, no CDN MathJax, no
+  Google fonts; the icon font is inlined into `_static/fonts.css`;
+- only the files pages use stay in `_static/` (the theme copies ~48 MB);
+- every `English / 한국어` heading, title, navigation entry and caption is
+  split into `<span lang="en">` and `<span lang="ko">`, so that
+  `_static/book.js` can show English, Korean or both.
+"""
+import base64
+import hashlib
+import pathlib
+import re
+import shutil
+
+from bs4 import BeautifulSoup, NavigableString
+from sphinx.search.en import SearchEnglish
+
+STATIC = pathlib.Path(__file__).resolve().parent / 'static'
+# Relative to _static/. The "-full" build has every TeX extension inside, so
+# it never loads more files; SVG output needs no font files either.
+MATHJAX = 'mathjax/tex-svg-full.js'
+ICON_FONT = 'material-design-icons-3.0.1/iconfont/MaterialIcons-Regular.woff2'
+
+CONF_OVERRIDES = """
+# --- booktools.site: offline, small, bilingual pages ----------------------
+import os as _os, sys as _sys
+# conf.py is _build/rst/conf.py; booktools lives two folders up.
+_sys.path.insert(0, _os.path.join(_os.path.dirname(_os.path.abspath(__file__)),
+                                  '..', '..'))
+from booktools import site as _site
+html_static_path = ['_static', str(_site.STATIC)]
+html_title = project  # not "<project> 0.1.0 documentation"
+# No _sources/ copies and no search summaries: Sphinx fetch()es those, which
+# a page opened as file:// may not do.
+html_copy_source = False
+html_show_sourcelink = False
+html_show_search_summary = False
+mathjax_path = _site.MATHJAX
+# MathJax's menu loads accessibility code on demand that the book does not ship.
+mathjax3_config = {'options': {'enableMenu': False}}
+setup = _site.setup  # replaces d2lbook's, whose d2l.js carries analytics
+# finalize() rewrites pages after Sphinx, and Sphinx rewrites only changed
+# pages; a new value here makes it rewrite all when this post-processing changes.
+html_context = dict(globals().get('html_context', {}),
+                    booktools_site=_site.fingerprint())
+"""
+
+HANGUL = re.compile('[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]')
+SEP = ' / '
+NUMBER = re.compile(r'\s*\d+(\.\d+)*\.\s+')  # Sphinx's "1.2. " before a title
+# Never touched: code, and the text of the <head>.
+SKIP = {'pre', 'code', 'script', 'style', 'textarea', 'title', 'head'}
+# Inside a `::: en` / `::: ko` block only these may hold a bilingual title
+# (a reference to a section); a paragraph's own " / " is prose.
+INLINE = {'a', 'span', 'em', 'strong', 'cite'}
+# The theme's own words, which are not in the sources.
+UI_LABELS = {'Table Of Contents': '목차', 'Previous': '이전', 'Next': '다음',
+             'Search': '검색', 'Quick search': '빠른 검색', 'Index': '색인'}
+SWITCH = """<div class="lang-switch" role="group" aria-label="Language / 언어">\
+<button type="button" data-lang-mode="en" title="English">EN</button>\
+<button type="button" data-lang-mode="ko" title="한국어">한국어</button>\
+<button type="button" data-lang-mode="both" title="English + 한국어">EN+한\
+</button></div>"""
+
+
+def fingerprint():
+    """Changes whenever this file or the book's static files do."""
+    digest = hashlib.sha256(pathlib.Path(__file__).read_bytes())
+    for path in sorted(STATIC.rglob('*')):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class SearchEnglishHangul(SearchEnglish):
+    """English search that also finds Korean words without their particles.
+
+    Sphinx keeps `초기화를` whole, so a query `초기화` finds nothing. Each
+    Hangul run is also indexed by its prefixes (초, 초기, 초기화, 초기화를),
+    and words mixing scripts (`Gluon의`) by each run, so the unchanged
+    search page finds a Korean stem.
+    """
+
+    def split(self, input):
+        words = super().split(input)
+        extra = []
+        for word in words:
+            runs = re.findall(r'[\uac00-\ud7a3]+|[^\W\uac00-\ud7a3]+', word)
+            if len(runs) > 1:
+                extra += runs
+            for run in runs:
+                if HANGUL.match(run):
+                    extra += [run[:n] for n in range(1, len(run))]
+        return words + extra
+
+
+def setup(app):
+    """Sphinx hook in conf.py, instead of d2lbook's (d2l.js and d2l.css)."""
+    import mxtheme
+    app.add_directive('card', mxtheme.CardDirective)
+    app.add_js_file('book.js')
+    app.add_css_file('book.css')
+    app.add_search_language(SearchEnglishHangul)
+
+
+# --- finalize --------------------------------------------------------------
+
+def finalize(html_dir):
+    """Post-process the built pages in place. Safe to run twice: Sphinx only
+    rewrites the pages that changed."""
+    html_dir = pathlib.Path(html_dir)
+    static = html_dir / '_static'
+    # html_copy_source is off; drop the copies an older build left.
+    shutil.rmtree(html_dir / '_sources', ignore_errors=True)
+    install_mathjax(static)
+    inline_icon_font(static)
+    for page in sorted(html_dir.rglob('*.html')):
+        html = page.read_text(encoding='utf-8')
+        new = add_downloads(rewrite_page(html), page, html_dir)
+        if new != html:
+            page.write_text(new, encoding='utf-8')
+    prune_static(html_dir)
+
+
+KO_NUMREF = re.compile(r'^(Section|Fig\.|Table|Listing) ([\d.]+)$')
+KO_NUMREF_WORDS = {'Section': '{}장', 'Fig.': '그림 {}', 'Table': '표 {}',
+                   'Listing': '코드 {}'}
+
+
+
+def _ko_numref(m):
+    if m[1] == 'Section':  # a notebook is a 장, a section inside it a 절
+        return f'{m[2]}{"절" if "." in m[2] else "장"}'
+    return KO_NUMREF_WORDS[m[1]].format(m[2])
+
+
+NOTEBOOKS = 'notebooks'  # under _build/html, written by booktools.notebooks
+DOWNLOADS = ('<p class="notebook-downloads">'
+             '<span lang="en">Notebook:</span><span class="lang-sep"> / '
+             '</span><span lang="ko">노트북:</span> '
+             '<a href="{up}{nb}/en/{path}" download>{en}</a> · '
+             '<a href="{up}{nb}/ko/{path}" download>{ko}</a> · '
+             '<a href="{up}{nb}/bilingual/{path}" download>{both}</a> · '
+             '<a href="{up}{nb}/{zip}" download>{all}</a></p>')
+
+
+def _both(english, korean):
+    return (f'<span lang="en">{english}</span><span class="lang-sep"> / '
+            f'</span><span lang="ko">{korean}</span>')
+
+
+def add_downloads(html, page, html_dir):
+    """Under the page's title, links to its notebook in each edition."""
+    from booktools.notebooks import ZIP_NAME
+    page = page.relative_to(html_dir)
+    path = page.with_suffix('.ipynb').as_posix()
+    if ('notebook-downloads' in html or
+            not (html_dir / NOTEBOOKS / 'bilingual' / path).exists()):
+        return html
+    soup = BeautifulSoup(html, 'html.parser')
+    title = soup.select_one('h1')
+    if title is None:
+        return html
+    up = '../' * (len(page.parts) - 1)
+    title.insert_after(BeautifulSoup(DOWNLOADS.format(
+        up=up, nb=NOTEBOOKS, path=path, zip=ZIP_NAME,
+        en=_both('English', '영어'), ko=_both('Korean', '한국어'),
+        both=_both('bilingual', '이중 언어'), all=_both('all (.zip)',
+                                                     '전체 (.zip)')),
+        'html.parser'))
+    return str(soup)
+
+
+def install_mathjax(static):
+    """A local MathJax, from the `mathjax` package (PyPI django-static-mathjax)."""
+    import mathjax
+    source = pathlib.Path(mathjax.__file__).parent / 'static' / 'mathjax'
+    target = static / MATHJAX
+    target.parent.mkdir(parents=True, exist_ok=True)
+    code = (source / 'es5' / pathlib.Path(MATHJAX).name).read_text('utf-8')
+    # Speech and old-IE helpers default to a CDN. The book turns them off;
+    # pointing them at a local (absent) path guarantees no request leaves.
+    code = code.replace('https://cdn.jsdelivr.net/npm/', './')
+    target.write_text(code, encoding='utf-8')
+    shutil.copy(source / 'LICENSE', target.parent / 'LICENSE')
+
+
+def inline_icon_font(static):
+    """Replace the theme's fonts.css (Google-hosted Chinese and Japanese
+    fonts) by the icon font alone, inlined: browsers that refuse font files
+    on file:// pages (Firefox) still show the icons. Text uses the reader's
+    own fonts; book.css names Hangul-capable ones."""
+    font = static / ICON_FONT
+    if not font.exists():  # already inlined by an earlier run
+        return
+    data = base64.b64encode(font.read_bytes()).decode('ascii')
+    (static / 'fonts.css').write_text(
+        "/* Material Icons (Apache 2.0), inlined by booktools.site */\n"
+        "@font-face{font-family:'Material Icons';font-style:normal;"
+        f"font-weight:400;src:url(data:font/woff2;base64,{data}) "
+        "format('woff2')}\n", encoding='utf-8')
+
+
+def rewrite_page(html):
+    soup = BeautifulSoup(html, 'html.parser')
+    # Font Awesome (2.6 MB of fonts) draws two arrows; Material Icons has them.
+    for link in soup.select('link[href$="fontawesome/all.css"]'):
+        _remove(link)
+    for icon, name in (('fa-arrow-left', 'arrow_back'),
+                       ('fa-arrow-right', 'arrow_forward')):
+        for i in soup.select(f'i.{icon}'):
+            i['class'] = [c for c in i['class'] if not c.startswith('fa')] + \
+                ['material-icons']
+            i.string = name
+    for div in soup.select('div.container.en, div.container.ko'):
+        div['lang'] = 'en' if 'en' in div['class'] else 'ko'
+    # Sphinx numbers references in English; the Korean twin says it in Korean.
+    for ref in soup.select('div.container.ko span.std-numref'):
+        ref.string = KO_NUMREF.sub(_ko_numref, ref.get_text())
+    for text in soup.body.find_all(string=lambda s: SEP in s):
+        if text.parent is not None and _splittable(text):
+            split_bilingual(soup, text.parent)
+    for text in soup.body.find_all(string=lambda s: s.strip() in UI_LABELS):
+        if _splittable(text):
+            label = text.strip()
+            new = BeautifulSoup(text.replace(
+                label, f'<span lang="en">{label}</span><span class="lang-sep">'
+                f'{SEP}</span><span lang="ko">{UI_LABELS[label]}</span>'),
+                'html.parser')
+            text.replace_with(*list(new.children))
+    title = soup.title
+    if title is not None and not title.has_attr('data-both'):
+        text = title.get_text()
+        page, _, book = text.partition(' — ')
+        if page == book:  # the front page: "<book> — <book>"
+            text = title.string = page
+        title['data-both'] = text
+        title['data-en'] = pick(text, 'en')
+        title['data-ko'] = pick(text, 'ko')
+    # The theme's second header row holds config.ini's [html] header_links;
+    # without any it is an empty band, 64 px of a phone's screen.
+    for row in soup.select('div.mdl-layout__header-row.header-links'):
+        if not row.select('a'):
+            _remove(row)
+    header = soup.select_one('header.mdl-layout__header nav.mdl-navigation'
+                             ':not(.breadcrumb)')
+    if header is not None and not soup.select_one('.lang-switch'):
+        header.insert(0, BeautifulSoup(SWITCH, 'html.parser'))
+    return str(soup)
+
+
+def _remove(tag):
+    """Remove `tag` and the line break before it, so that a second run
+    writes the same bytes."""
+    before = tag.previous_sibling
+    if isinstance(before, NavigableString) and not before.strip():
+        before.extract()
+    tag.decompose()
+
+
+def _splittable(text):
+    """Not code, not already split, and in a `::: en`/`::: ko` block only
+    inside an inline element."""
+    parents = list(text.parents)
+    if any(p.name in SKIP or 'lang-sep' in p.get('class', ()) or
+           p.has_attr('lang') and p.name == 'span' for p in parents):
+        return False
+    in_block = any(p.name == 'div' and p.has_attr('lang') for p in parents)
+    return not in_block or text.parent.name in INLINE
+
+
+def _text(node):
+    return str(node) if isinstance(node, NavigableString) else node.get_text()
+
+
+def _neutral(node):
+    """Section numbers and permalinks belong to neither language."""
+    if isinstance(node, NavigableString):
+        return not node.strip()
+    classes = node.get('class', ())
+    return 'section-number' in classes or 'headerlink' in classes
+
+
+def split_bilingual(soup, element):
+    """`Title / 제목` inside `element` -> `<span lang="en">Title</span><span
+    class="lang-sep"> / </span><span lang="ko">제목</span>`. Leaves anything
+    else (no Hangul after the slash, two slashes, ...) as it is."""
+    kids = list(element.children)
+    start, end = 0, len(kids)
+    while start < end and _neutral(kids[start]):
+        start += 1
+    while end > start and _neutral(kids[end - 1]):
+        end -= 1
+    body = kids[start:end]
+    if not body:
+        return
+    text = ''.join(_text(k) for k in body)
+    if text.count(SEP) != 1:
+        return
+    english, korean = text.split(SEP)
+    if HANGUL.search(english) or not HANGUL.search(korean):
+        return
+    first = body[0]
+    m = NUMBER.match(first) if isinstance(first, NavigableString) else None
+    if m and SEP not in m.group(0):  # a plain-text "1.2. " stays outside
+        body[0] = NavigableString(str(first)[m.end():])
+        first.replace_with(m.group(0), body[0])
+    at = next((i for i, k in enumerate(body)
+               if isinstance(k, NavigableString) and SEP in k), None)
+    if at is None:  # the separator is inside a child element
+        return
+    before, after = str(body[at]).split(SEP)
+    en = soup.new_tag('span', lang='en')
+    ko = soup.new_tag('span', lang='ko')
+    sep = soup.new_tag('span', attrs={'class': 'lang-sep'})
+    sep.string = SEP
+    body[at].replace_with(sep)
+    for node in body[:at]:
+        en.append(node.extract())
+    if before:
+        en.append(before)
+    if after:
+        ko.append(after)
+    for node in body[at + 1:]:
+        ko.append(node.extract())
+    sep.insert_before(en)
+    sep.insert_after(ko)
+
+
+def pick(text, lang):
+    """One language of a plain text such as a page title: each `English /
+    한국어` part between ' — ' or ' > ' keeps one side, and the theme's
+    words are translated."""
+    parts = re.split(r'( — | > )', text)
+    for n, part in enumerate(parts):
+        m = NUMBER.match(part)
+        number, rest = (m.group(0), part[m.end():]) if m else ('', part)
+        if rest.count(SEP) == 1:
+            english, korean = rest.split(SEP)
+            if not HANGUL.search(english) and HANGUL.search(korean):
+                parts[n] = number + (english if lang == 'en' else korean)
+        elif part in UI_LABELS and lang == 'ko':  # "Search — ..."
+            parts[n] = UI_LABELS[part]
+    return ''.join(parts)
+
+
+# --- only ship what pages use ----------------------------------------------
+
+REF_HTML = re.compile(r'\b(?:src|href)="([^"]+)"')
+REF_CSS = re.compile(r'url\(\s*[\'"]?([^\'")]+)|@import\s+[\'"]([^\'"]+)')
+MAP_COMMENT = re.compile(r'\n?/[/*]# sourceMappingURL=\S+(?: \*/)?\s*$')
+
+
+def _local(ref, base):
+    ref = ref.strip()  # the theme writes src="...theme.js "; browsers trim it
+    if re.match(r'[a-z][a-z0-9+.-]*:|//|#', ref, re.I):  # remote, data:, ...
+        return None
+    return (base / ref.split('#')[0].split('?')[0]).resolve()
+
+
+def prune_static(html_dir):
+    """Delete every file under _static/ that no page needs: what pages link,
+    what those stylesheets link, and the license files beside kept files.
+    Scripts load nothing more: search.html links searchtools.js and the index,
+    and the MathJax build is complete."""
+    static = (html_dir / '_static').resolve()
+    todo = sorted(html_dir.rglob('*.html'))
+    keep = set()
+    while todo:
+        path = todo.pop()
+        text = path.read_text(encoding='utf-8', errors='replace')
+        pattern = REF_CSS if path.suffix == '.css' else REF_HTML
+        for m in pattern.finditer(text):
+            target = _local(next(g for g in m.groups() if g), path.parent)
+            if target and target.is_file() and target not in keep:
+                keep.add(target)
+                if target.suffix == '.css':
+                    todo.append(target)
+    keep |= {p.resolve() for k in keep for p in k.parent.glob('LICENSE*')}
+    for path in sorted(static.rglob('*'), reverse=True):
+        if path.is_file() and path.resolve() not in keep:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    # The source maps are gone; their comments would point at nothing.
+    for path in keep:
+        if path.suffix in ('.js', '.css') and path.is_relative_to(static):
+            text = path.read_text(encoding='utf-8', errors='replace')
+            if MAP_COMMENT.search(text):
+                path.write_text(MAP_COMMENT.sub('\n', text), encoding='utf-8')
