@@ -1,6 +1,7 @@
 """The book's own tooling: evaluate, build, check. See README.md."""
 import configparser
 import pathlib
+import shutil
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -27,6 +28,27 @@ def notebook_sources():
     patterns = read_config()['build']['notebooks'].split()
     found = sorted({p for pat in patterns for p in ROOT.glob(pat)})
     return [p for p in found if p.is_file()]
+
+
+# What a copy of the book needs to build: sources, not build output.
+SOURCES = ['booktools', 'chapters', 'img', 'config.ini', 'index.md',
+           'requirements.txt', 'Makefile', 'TERMINOLOGY.md', 'AUTHORING.md']
+
+
+def copy_book(dest, cache=True):
+    """Copy the book's sources to `dest` (tests, benchmarks); with `cache`,
+    also the execution cache, so unchanged notebooks are not re-run."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in SOURCES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name,
+                            ignore=shutil.ignore_patterns('__pycache__'))
+        elif src.exists():
+            shutil.copy2(src, dest / name)
+    if cache and (ROOT / '_build' / 'cache').exists():
+        shutil.copytree(ROOT / '_build' / 'cache', dest / '_build' / 'cache')
+    return dest
 
 
 def run_main(main):

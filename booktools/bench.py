@@ -20,11 +20,9 @@ import tempfile
 import textwrap
 import time
 
-from booktools import ROOT, notebook_sources
-from booktools.execute import EXPECT_RE, read_source
+from booktools import ROOT, copy_book, notebook_sources
+from booktools.execute import read_source
 
-SOURCES = ['booktools', 'chapters', 'img', 'config.ini', 'index.md',
-           'requirements.txt', 'Makefile', 'TERMINOLOGY.md', 'AUTHORING.md']
 EDITED = 'chapters/deferred_init.md'
 
 
@@ -77,15 +75,7 @@ def main(argv):
     args.add_argument('--runs', type=int, default=3)
     runs = args.parse_args(argv).runs
     scratch = pathlib.Path(tempfile.mkdtemp(prefix='book-bench-'))
-    book = scratch / 'book'
-    book.mkdir()
-    for name in SOURCES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, book / name,
-                            ignore=shutil.ignore_patterns('__pycache__'))
-        elif src.exists():
-            shutil.copy2(src, book / name)
+    book = copy_book(scratch / 'book', cache=False)
     os.symlink(ROOT / '.venv', book / '.venv')
     make = ['make', '--no-print-directory', 'html']
     results = {}

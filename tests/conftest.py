@@ -1,19 +1,17 @@
 """Shared helpers: the tests read what `make html` built under _build/."""
 import pathlib
-import shutil
 import subprocess
 import sys
 
 import nbformat
 import pytest
 
+from booktools import copy_book  # noqa: F401  (tests import it from here)
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EVAL = ROOT / '_build' / 'eval'
 HTML = ROOT / '_build' / 'html'
 CHAPTERS = sorted(p.stem for p in (ROOT / 'chapters').glob('*.md'))
-# What a clean copy of the book needs: the sources, not the build output.
-SOURCES = ['booktools', 'chapters', 'img', 'config.ini', 'index.md',
-           'requirements.txt', 'Makefile', 'TERMINOLOGY.md']
 
 
 def evaluated(chapter):
@@ -42,21 +40,6 @@ def text(c):
         elif out.output_type == 'error':
             parts.append(f'{out.ename}: {out.evalue}')
     return '\n'.join(parts)
-
-
-def copy_book(dest):
-    """A copy of the book's sources, with the execution cache so that
-    building it does not re-run unchanged notebooks."""
-    for name in SOURCES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name,
-                            ignore=shutil.ignore_patterns('__pycache__'))
-        elif src.exists():
-            shutil.copy2(src, dest / name)
-    if (ROOT / '_build' / 'cache').exists():
-        shutil.copytree(ROOT / '_build' / 'cache', dest / '_build' / 'cache')
-    return dest
 
 
 def build(book, *args):
