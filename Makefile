@@ -28,7 +28,9 @@ $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
 	  echo "error: $(PYTHON) cannot make virtual environments; install it with: apt-get install python3.11-venv"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements.txt
+	@# --use-pep517 builds sdists in isolation: pandoc-attributes' setup.py
+	@# breaks if it can import the pypandoc this same install brings.
+	$(PY) -m pip install --quiet --use-pep517 -r requirements.txt
 	@# pypandoc-binary ships pandoc inside the wheel; put it on the venv's PATH.
 	ln -sf "$$($(PY) -c 'import pypandoc, os; print(os.path.join(os.path.dirname(pypandoc.__file__), "files", "pandoc"))')" $(VENV)/bin/pandoc
 	$(PY) -m pip check
