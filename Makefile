@@ -27,6 +27,7 @@ $(VENV)/.installed: requirements.txt
 	  echo "error: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'); this book needs Python 3.11 (MXNet 1.9.1 needs NumPy 1.23.5, which has no wheel for newer Pythons). Install python3.11 and python3.11-venv, or run: make PYTHON=/path/to/python3.11"; exit 1; }
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
 	  echo "error: $(PYTHON) cannot make virtual environments; install it with: apt-get install python3.11-venv"; exit 1; }
+	$(PYTHON) -m booktools.sysdeps html
 	$(PYTHON) -m venv $(VENV)
 	@# --use-pep517 builds sdists in isolation: pandoc-attributes' setup.py
 	@# breaks if it can import the pypandoc this same install brings.

@@ -1,6 +1,6 @@
 """Make sure the Debian packages a target needs are installed.
 
-    python -m booktools.sysdeps pdf|test
+    python -m booktools.sysdeps html|pdf|test
 
 As root it installs what is missing with apt-get; otherwise it prints the
 exact command to run and exits 1.
@@ -12,6 +12,9 @@ import sys
 from booktools import BookError
 
 PACKAGES = {
+    # MXNet's libmxnet.so links GCC's OpenMP runtime, which the wheel does
+    # not ship; most systems have it (it comes with gcc), minimal ones not.
+    'html': ['libgomp1'],
     # xelatex; latex-extra has the packages Sphinx and d2lbook load (titlesec,
     # fncychap, tabulary, ...) and pulls latex-recommended, whose polyglossia
     # sets Korean captions and line breaking (no xeCJK: texlive-lang-cjk and
