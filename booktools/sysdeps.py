@@ -12,9 +12,10 @@ import sys
 from booktools import BookError
 
 PACKAGES = {
-    # MXNet's libmxnet.so links GCC's OpenMP runtime, which the wheel does
-    # not ship; most systems have it (it comes with gcc), minimal ones not.
-    'html': ['libgomp1'],
+    # MXNet's wheel links GCC's OpenMP and quad-precision runtimes without
+    # shipping them; most systems have both (they come with gcc), minimal
+    # ones do not (`ldd libmxnet.so` on a bare Debian 12).
+    'html': ['libgomp1', 'libquadmath0'],
     # xelatex; latex-extra has the packages Sphinx and d2lbook load (titlesec,
     # fncychap, tabulary, ...) and pulls latex-recommended, whose polyglossia
     # sets Korean captions and line breaking (no xeCJK: texlive-lang-cjk and
