@@ -120,6 +120,8 @@ def finalize(html_dir):
     inline_icon_font(static)
     for page in sorted(html_dir.rglob('*.html')):
         html = page.read_text(encoding='utf-8')
+        if 'class="lang-switch"' in html:
+            continue  # finalized by an earlier build; Sphinx left it alone
         new = add_downloads(rewrite_page(html), page, html_dir)
         if new != html:
             page.write_text(new, encoding='utf-8')
