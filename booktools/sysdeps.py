@@ -27,7 +27,8 @@ PACKAGES = {
     'pdf': ['texlive-xetex', 'texlive-latex-extra', 'texlive-fonts-recommended',
             'latexmk', 'fonts-noto-cjk', 'librsvg2-bin', 'poppler-utils'],
     # A real browser for the page tests; Hangul fonts for its screenshots.
-    'test': ['chromium', 'fonts-noto-cjk'],
+    # libatomic1: the node binary inside the playwright wheel links it.
+    'test': ['chromium', 'fonts-noto-cjk', 'libatomic1'],
 }
 
 
