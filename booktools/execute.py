@@ -140,6 +140,12 @@ def _clean_outputs(cell, cwd):
         out = dict(out)
         if out['output_type'] == 'stream':
             out['text'] = _sanitize(out['text'], cwd)
+            # How printed text is cut into messages depends on timing; join
+            # consecutive pieces of one stream so two runs store the same.
+            if outs and outs[-1]['output_type'] == 'stream' and \
+                    outs[-1]['name'] == out['name']:
+                outs[-1]['text'] += out['text']
+                continue
         elif 'data' in out:
             data = dict(out['data'])
             for mime in ('text/plain', 'text/html'):
