@@ -50,7 +50,10 @@ notebooks: html ## English, Korean and bilingual .ipynb with outputs in _build/n
 	$(RUN) -m booktools.notebooks
 
 lab: notebooks ## Open the notebooks in JupyterLab, with the book's own kernel
-	$(RUN) -m jupyter lab --notebook-dir=_build/notebooks
+	@# JUPYTER_PATH first: this venv's `python3` kernel (with MXNet) wins over
+	@# any `python3` kernel installed in the user's home.
+	JUPYTER_PATH="$(CURDIR)/$(VENV)/share/jupyter" $(RUN) -m jupyter lab \
+	  --notebook-dir=_build/notebooks
 
 serve: html ## Serve _build/html on localhost and print the URL
 	$(RUN) -m booktools.serve

@@ -40,3 +40,31 @@ def test_wrong_python_is_refused_with_one_line(tmp_path):
     assert 'Python 3.12.1' in result.stdout + result.stderr
     assert 'needs Python 3.11' in result.stdout + result.stderr
     assert not (book / '.venv').exists()
+
+
+def test_lab_kernel_is_the_books_environment(tmp_path):
+    """`make lab` starts JupyterLab whose `python3` kernel has MXNet, even
+    when the user's home holds another `python3` kernel."""
+    import json
+    import os
+    import sys
+    home = tmp_path / 'home'
+    other = home / '.local/share/jupyter/kernels/python3'
+    other.mkdir(parents=True)
+    (other / 'kernel.json').write_text(json.dumps(
+        {'argv': ['/usr/bin/false', '{connection_file}'],
+         'display_name': 'not the book', 'language': 'python'}))
+    recipe = make(ROOT, '-n', 'lab').stdout  # the recipe, not run
+    jupyter_path = re.search(r'JUPYTER_PATH="([^"]+)"', recipe).group(1)
+    env = {**os.environ, 'HOME': str(home), 'JUPYTER_PATH': jupyter_path}
+    # The command JupyterLab would start for a `python3` notebook.
+    cmd = subprocess.run(
+        [sys.executable, '-c', 'from jupyter_client.manager import '
+         'KernelManager; print(KernelManager(kernel_name="python3")'
+         '.format_kernel_cmd()[0])'],
+        env=env, capture_output=True, text=True, check=True).stdout.strip()
+    found = subprocess.run([cmd, '-c', 'import mxnet; print(mxnet.__version__)'],
+                           capture_output=True, text=True)
+    assert found.stdout.strip() == '1.9.1', (cmd, found.stderr)
+    assert re.search(r'jupyter lab\s.*--notebook-dir=_build/notebooks',
+                     recipe.replace('\\\n', ' '), re.S)
