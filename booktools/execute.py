@@ -220,19 +220,32 @@ def _check_expected(src, cell, line):
         nbformat.v4.new_output('stream', name='stderr', text=shown)]
 
 
-def evaluate(src, env_digest, force=False):
-    """Write `_build/eval/<src>.ipynb`; return True if a kernel was started."""
+def prepare(src, env_digest):
+    """The notebook, its code cells, their cache key and cached outputs
+    (None when the notebook must run)."""
     nb, code_cells = read_source(src)
     key = cache_key(code_cells, env_digest)
-    outputs = None if force else load_cache(src, key, len(code_cells))
-    ran = outputs is None and bool(code_cells)
-    tgt = EVAL_DIR / pathlib.Path(rel(src)).with_suffix('.ipynb')
-    tgt.parent.mkdir(parents=True, exist_ok=True)
-    if ran:
-        print(f'[eval] {rel(src)}: executing', flush=True)
-        outputs = run_notebook(src, nb, code_cells, tgt.parent.resolve())
-        save_cache(src, key, outputs)
-    outputs = outputs or []
+    outputs = load_cache(src, key, len(code_cells)) if code_cells else []
+    return nb, code_cells, key, outputs
+
+
+def run_and_write(src, env_digest):
+    """Run a notebook in a fresh kernel, cache and write it (in a worker)."""
+    nb, code_cells, key, _ = prepare(src, env_digest)
+    print(f'[eval] {rel(src)}: executing', flush=True)
+    outputs = run_notebook(src, nb, code_cells, eval_path(src).parent)
+    save_cache(src, key, outputs)
+    write(src, nb, code_cells, outputs)
+
+
+def eval_path(src):
+    path = EVAL_DIR / pathlib.Path(rel(src)).with_suffix('.ipynb')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.resolve()
+
+
+def write(src, nb, code_cells, outputs):
+    """Write `_build/eval/<src>.ipynb`, touching it only if it changed."""
     for cell, result in zip(code_cells, outputs):
         cell.outputs = [nbformat.from_dict(o) for o in result['outputs']]
         cell.execution_count = result['execution_count']
@@ -241,32 +254,42 @@ def evaluate(src, env_digest, force=False):
     nb.metadata['kernelspec'] = {'name': 'python3', 'language': 'python',
                                  'display_name': 'Python 3 (ipykernel)'}
     text = nbformat.writes(nb)
+    tgt = eval_path(src)
     if not tgt.exists() or tgt.read_text(encoding='utf-8') != text:
         tgt.write_text(text, encoding='utf-8')
     elif tgt.stat().st_mtime <= src.stat().st_mtime:
         os.utime(tgt)  # keep d2lbook from re-evaluating an unchanged notebook
-    return ran
 
 
 def main(argv=None):
-    """Evaluate every notebook, one process per core: each notebook runs in
-    a kernel of its own anyway, and most of a run is spent waiting on it."""
+    """Write every evaluated notebook: from the cache where it is valid,
+    otherwise by running it, one process per core (each notebook has a kernel
+    of its own anyway, and most of a run is spent waiting on it)."""
     from concurrent.futures import ProcessPoolExecutor
     env_digest = environment_digest()
     sources = notebook_sources()
-    workers = max(1, min(len(sources), os.cpu_count() or 1))
-    started, problems = 0, []
-    with ProcessPoolExecutor(workers) as pool:
-        futures = [pool.submit(evaluate, src, env_digest) for src in sources]
-        for future in futures:
-            try:
-                started += future.result()
-            except BookError as e:
-                problems.append(str(e))
+    to_run = []
+    for src in sources:
+        nb, code_cells, _, outputs = prepare(src, env_digest)
+        if outputs is None:
+            to_run.append(src)
+        else:
+            write(src, nb, code_cells, outputs)
+    problems = []
+    if to_run:
+        workers = max(1, min(len(to_run), os.cpu_count() or 1))
+        with ProcessPoolExecutor(workers) as pool:
+            futures = [pool.submit(run_and_write, src, env_digest)
+                       for src in to_run]
+            for future in futures:
+                try:
+                    future.result()
+                except BookError as e:
+                    problems.append(str(e))
     if problems:
         raise BookError('\n'.join(problems))
     print(f'[eval] {len(sources)} notebooks, '
-          f'{started} executed, the rest from cache', flush=True)
+          f'{len(to_run)} executed, the rest from cache', flush=True)
 
 
 if __name__ == '__main__':
