@@ -31,12 +31,38 @@ def _verbatim_outputs(convert):
     return wrapped
 
 
+def _cached_pandoc(convert):
+    """nbconvert starts one pandoc process per Markdown cell, which is most
+    of the time a prose edit costs. Conversions are kept under
+    _build/cache/pandoc, keyed on the input and pandoc's version, so only
+    the cells that changed go through pandoc again."""
+    from nbconvert.utils.pandoc import get_pandoc_version
+    folder = BUILD / 'cache' / 'pandoc'
+
+    def cached(source, from_format, to_format, extra_args=None):
+        key = hashlib.sha256(repr((get_pandoc_version(), from_format,
+                                   to_format, extra_args, source)).encode())
+        path = folder / key.hexdigest()
+        if path.exists():
+            return path.read_text(encoding='utf-8')
+        result = convert(source, from_format, to_format, extra_args)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix('.tmp')
+        tmp.write_text(result, encoding='utf-8')
+        os.replace(tmp, path)  # never a half-written entry
+        return result
+    return cached
+
+
 def _patch_d2lbook():
     import d2lbook.rst
+    from nbconvert.exporters import templateexporter
     if not getattr(d2lbook.rst.convert_notebook, 'booktools', False):
         d2lbook.rst.convert_notebook = _verbatim_outputs(
             d2lbook.rst.convert_notebook)
         d2lbook.rst.convert_notebook.booktools = True
+        filters = templateexporter.default_filters
+        filters['convert_pandoc'] = _cached_pandoc(filters['convert_pandoc'])
 
 
 def _invalidate_stale_rst():
@@ -180,14 +206,21 @@ def check_no_local_paths(folder):
 
 
 def html(argv=()):
-    config.check()
-    execute.main()
-    render_rst()
-    sphinx('html', HTML_DIR)
-    notebooks.export(HTML_DIR / site.NOTEBOOKS)
-    site.finalize(HTML_DIR)
-    check_no_local_paths(HTML_DIR)
-    check_no_local_paths(execute.EVAL_DIR)
+    import json
+    import time
+    steps = [('config', config.check), ('eval', execute.main),
+             ('rst', render_rst), ('sphinx', lambda: sphinx('html', HTML_DIR)),
+             ('notebooks', lambda: notebooks.export(HTML_DIR / site.NOTEBOOKS)),
+             ('finalize', lambda: site.finalize(HTML_DIR)),
+             ('check', lambda: (check_no_local_paths(HTML_DIR),
+                                check_no_local_paths(execute.EVAL_DIR)))]
+    timings = {}
+    for name, step in steps:
+        start = time.perf_counter()
+        step()
+        timings[name] = round(time.perf_counter() - start, 3)
+    # For `make bench`, which reports Sphinx's share of a build.
+    (BUILD / 'timings.json').write_text(json.dumps(timings))
     print(f'[html] done: open {os.path.relpath(HTML_DIR, ROOT)}/index.html',
           flush=True)
 
