@@ -43,12 +43,15 @@ def _cached_pandoc(convert):
         key = hashlib.sha256(repr((get_pandoc_version(), from_format,
                                    to_format, extra_args, source)).encode())
         path = folder / key.hexdigest()
-        if path.exists():
-            return path.read_text(encoding='utf-8')
+        if path.exists():  # first line: the digest of the rest
+            digest, _, result = path.read_text(encoding='utf-8').partition('\n')
+            if digest == hashlib.sha256(result.encode()).hexdigest():
+                return result
         result = convert(source, from_format, to_format, extra_args)
         folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix('.tmp')
-        tmp.write_text(result, encoding='utf-8')
+        tmp.write_text(hashlib.sha256(result.encode()).hexdigest() + '\n' +
+                       result, encoding='utf-8')
         os.replace(tmp, path)  # never a half-written entry
         return result
     return cached

@@ -64,3 +64,17 @@ def test_requirements_change_reruns_all_with_identical_outputs(book):
     for fresh in (book / '_build' / 'eval').rglob('*.ipynb'):
         original = EVAL / fresh.relative_to(book / '_build' / 'eval')
         assert fresh.read_text() == original.read_text(), fresh.name
+
+
+def test_damaged_pandoc_cache_entry_is_not_served(book):
+    """Markdown cells are converted once and kept; a damaged conversion is
+    redone, never pasted into a page."""
+    entries = sorted((book / '_build' / 'cache' / 'pandoc').iterdir())
+    assert entries
+    for entry in entries:  # damage every one of them
+        entry.write_text(entry.read_text()[:-40] + 'DAMAGED')
+    result = build(book)
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = (book / '_build' / 'html' / 'chapters' / 'deferred_init.html')
+    assert 'DAMAGED' not in page.read_text()
+    assert all('DAMAGED' not in e.read_text() for e in entries)
