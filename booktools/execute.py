@@ -23,6 +23,7 @@ import nbformat
 from booktools import BookError, ROOT, notebook_sources
 
 CACHE_DIR = ROOT / '_build' / 'cache'
+BUILD_CACHE_HOME = CACHE_DIR / 'kernel-home'
 EVAL_DIR = ROOT / '_build' / 'eval'
 EXPECT_RE = re.compile(r'^#@expect_error[ \t]+([A-Za-z_][\w.]*)[ \t]*$')
 FENCE_RE = re.compile(r'^```\{\.python \.input')
@@ -126,9 +127,11 @@ def save_cache(src, key, outputs):
 
 def _sanitize(text, cwd):
     """Remove paths of the build machine from an output."""
+    home = os.path.expanduser('~')
     for prefix, placeholder in ((str(cwd), '.'), (str(ROOT), '.'),
-                                (sys.prefix, '<python>'),
-                                (os.path.expanduser('~'), '~')):
+                                (sys.prefix, '<python>'), (home, '~')):
+        if prefix.rstrip('/') == '':
+            continue  # HOME=/ would turn every slash into `~`
         text = text.replace(prefix + os.sep, placeholder + '/')
         text = text.replace(prefix, placeholder)
     return text
@@ -159,7 +162,8 @@ def _clean_outputs(cell, cwd):
 def run_notebook(src, nb, code_cells, cwd):
     """Execute in a fresh kernel; return each code cell's count and outputs."""
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    from nbclient.exceptions import (CellExecutionError, CellTimeoutError,
+                                     DeadKernelError)
     client = NotebookClient(nb, timeout=TIMEOUT, kernel_name='python3',
                             record_timing=False,  # no timestamps in outputs
                             # MXNet's engine threads make a graceful stop slow.
@@ -170,7 +174,13 @@ def run_notebook(src, nb, code_cells, cwd):
     # Its log level hides ipykernel's notice about unencrypted local TCP.
     km.kernel_spec.argv = [sys.executable, '-m', 'ipykernel_launcher', '-f',
                            '{connection_file}', '--IPKernelApp.log_level=40']
-    with client.setup_kernel(env={**os.environ, 'PYTHONHASHSEED': '0'}):
+    # Matplotlib and IPython keep caches in the home directory; a missing or
+    # read-only home makes them warn on stderr (with a /tmp path) in outputs.
+    state = BUILD_CACHE_HOME
+    env = {**os.environ, 'PYTHONHASHSEED': '0',
+           'MPLCONFIGDIR': str(state / 'matplotlib'),
+           'IPYTHONDIR': str(state / 'ipython')}
+    with client.setup_kernel(env=env):
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != 'code':
                 continue
@@ -180,6 +190,10 @@ def run_notebook(src, nb, code_cells, cwd):
             except CellTimeoutError:
                 raise BookError(f'{rel(src)}:{line}: cell timed out after '
                                 f'{TIMEOUT} s — make it faster')
+            except DeadKernelError:
+                raise BookError(f'{rel(src)}:{line}: the kernel died while '
+                                'running this cell (a crash or exit in the '
+                                'code, or out of memory) — fix the cell')
             except CellExecutionError as e:
                 raise BookError(
                     f'{rel(src)}:{line}: cell raised {e.ename}: '
@@ -261,6 +275,26 @@ def write(src, nb, code_cells, outputs):
         os.utime(tgt)  # keep d2lbook from re-evaluating an unchanged notebook
 
 
+def prepare_eval_dir(sources):
+    """Figures are in place before any cell runs (a cell may read them),
+    and notebooks whose source is gone are removed."""
+    import shutil
+    shutil.copytree(ROOT / 'img', EVAL_DIR / 'img', dirs_exist_ok=True)
+    # Matplotlib builds its font list on first import and, if that is slow,
+    # says so on stderr: do it here, not inside a notebook's output.
+    mpl = BUILD_CACHE_HOME / 'matplotlib'
+    if not list(mpl.glob('fontlist-*.json')):
+        import subprocess
+        mpl.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, '-c', 'import matplotlib.font_manager'],
+                       env={**os.environ, 'MPLCONFIGDIR': str(mpl)},
+                       check=True, capture_output=True)
+    wanted = {eval_path(src) for src in sources}
+    for path in EVAL_DIR.rglob('*.ipynb'):
+        if path.resolve() not in wanted:
+            path.unlink()
+
+
 def main(argv=None):
     """Write every evaluated notebook: from the cache where it is valid,
     otherwise by running it, one process per core (each notebook has a kernel
@@ -268,6 +302,7 @@ def main(argv=None):
     from concurrent.futures import ProcessPoolExecutor
     env_digest = environment_digest()
     sources = notebook_sources()
+    prepare_eval_dir(sources)
     to_run = []
     for src in sources:
         nb, code_cells, _, outputs = prepare(src, env_digest)
@@ -281,11 +316,14 @@ def main(argv=None):
         with ProcessPoolExecutor(workers) as pool:
             futures = [pool.submit(run_and_write, src, env_digest)
                        for src in to_run]
-            for future in futures:
+            for src, future in zip(to_run, futures):
                 try:
                     future.result()
                 except BookError as e:
                     problems.append(str(e))
+                except Exception as e:  # a worker or kernel that failed
+                    problems.append(f'{rel(src)}: could not be evaluated: '
+                                    f'{type(e).__name__}: {e}')
     if problems:
         raise BookError('\n'.join(problems))
     print(f'[eval] {len(sources)} notebooks, '
