@@ -13,8 +13,10 @@ import pathlib
 import re
 import shutil
 import sys
+import tempfile
 
-from booktools import BookError, ROOT, config, execute, notebooks, site
+from booktools import (BookError, ROOT, config, execute, notebook_sources,
+                       notebooks, site)
 
 BUILD = ROOT / '_build'
 RST_DIR = BUILD / 'rst'
@@ -68,9 +70,17 @@ def _patch_d2lbook():
         filters['convert_pandoc'] = _cached_pandoc(filters['convert_pandoc'])
 
 
+def rendering_digest():
+    """What reST depends on besides the notebooks: this file, the pinned
+    converters (pandoc, nbconvert, d2lbook) and Python."""
+    return hashlib.sha256(pathlib.Path(__file__).read_bytes() +
+                          (ROOT / 'requirements.txt').read_bytes() +
+                          sys.version.encode()).hexdigest()
+
+
 def _invalidate_stale_rst():
-    """reST made by an older version of this file is rebuilt, not reused."""
-    digest = hashlib.sha256(pathlib.Path(__file__).read_bytes()).hexdigest()
+    """reST made by older converters is rebuilt, not reused."""
+    digest = rendering_digest()
     stamp = RST_DIR / '.booktools-digest'
     if not stamp.exists() or stamp.read_text() != digest:
         shutil.rmtree(RST_DIR, ignore_errors=True)
@@ -89,9 +99,18 @@ def render_rst():
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:
-        Builder(Config()).rst()
+        builder = Builder(Config())
+        # booktools.execute has evaluated everything: d2lbook's own eval
+        # (which knows nothing of #@expect_error) must not run again, even
+        # if a source was saved during this build.
+        builder.done['eval'] = True
+        builder.rst()
     finally:
         os.chdir(cwd)
+    for src in notebook_sources():
+        if src.stat().st_mtime > execute.eval_path(src).stat().st_mtime:
+            raise BookError(f'{execute.rel(src)}: changed during the build '
+                            '— run `make html` again')
     conf = RST_DIR / 'conf.py'
     conf.write_text(conf.read_text(encoding='utf-8') + CONF_OVERRIDES +
                     site.CONF_OVERRIDES, encoding='utf-8')
@@ -191,9 +210,22 @@ def sphinx(builder, outdir):
                         f'Sphinx failed:\n{warnings.getvalue()}')
 
 
+def remove_stale_pages():
+    """Pages whose source is gone (Sphinx never deletes them)."""
+    generated = {'genindex.html', 'search.html', 'py-modindex.html'}
+    for page in HTML_DIR.rglob('*.html'):
+        relative = page.relative_to(HTML_DIR)
+        if relative.parts[0] in ('_static', '_images', site.NOTEBOOKS):
+            continue
+        if (str(relative) not in generated and
+                not (RST_DIR / relative.with_suffix('.rst')).exists()):
+            page.unlink()
+
+
 def check_no_local_paths(folder):
     """Pages and notebooks must not carry the build machine's paths."""
-    needles = {str(ROOT), sys.prefix, os.path.realpath(sys.prefix)}
+    needles = {str(ROOT), sys.prefix, os.path.realpath(sys.prefix),
+               tempfile.gettempdir() + '/'}
     home = os.path.expanduser('~')
     if home not in ('/', ''):
         needles.add(home + '/')
@@ -213,6 +245,7 @@ def html(argv=()):
     import time
     steps = [('config', config.check), ('eval', execute.main),
              ('rst', render_rst), ('sphinx', lambda: sphinx('html', HTML_DIR)),
+             ('stale', remove_stale_pages),
              ('notebooks', lambda: notebooks.export(HTML_DIR / site.NOTEBOOKS)),
              ('finalize', lambda: site.finalize(HTML_DIR)),
              ('check', lambda: (check_no_local_paths(HTML_DIR),

@@ -194,7 +194,7 @@ def render_rst(proj, overrides):
     from d2lbook.config import Config
     build._patch_d2lbook()
     rst_dir = proj / '_build' / 'rst'
-    digest = hashlib.sha256(pathlib.Path(build.__file__).read_bytes() +
+    digest = hashlib.sha256(build.rendering_digest().encode() +
                             pathlib.Path(__file__).read_bytes()).hexdigest()
     stamp = rst_dir / '.booktools-digest'
     if not stamp.exists() or stamp.read_text() != digest:
