@@ -37,9 +37,17 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip check
 	touch $@
 
-_build/html/.done: $(VENV)/.installed $(SOURCES)
+# Rewritten when a source is added or removed, so a deletion rebuilds too.
+SOURCE_LIST := _build/sources.txt
+$(shell mkdir -p _build && (echo '$(SOURCES)' | cmp -s - $(SOURCE_LIST) || \
+  echo '$(SOURCES)' > $(SOURCE_LIST)))
+
+# The stamp gets the build's start time: a file saved during the build is
+# newer than it, so the next `make html` builds again.
+_build/html/.done: $(VENV)/.installed $(SOURCES) $(SOURCE_LIST)
+	touch _build/.html-start
 	$(RUN) -m booktools.build html
-	touch $@
+	touch -r _build/.html-start $@
 
 html: _build/html/.done ## Evaluate every notebook and render the HTML book into _build/html/
 
@@ -53,7 +61,7 @@ lab: notebooks ## Open the notebooks in JupyterLab, with the book's own kernel
 	@# JUPYTER_PATH first: this venv's `python3` kernel (with MXNet) wins over
 	@# any `python3` kernel installed in the user's home.
 	JUPYTER_PATH="$(CURDIR)/$(VENV)/share/jupyter" $(RUN) -m jupyter lab \
-	  --notebook-dir=_build/notebooks
+	  --notebook-dir=_build/notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 serve: html ## Serve _build/html on localhost and print the URL
 	$(RUN) -m booktools.serve
@@ -66,8 +74,7 @@ bench: $(VENV)/.installed ## Time cold, prose-edit, code-edit and no-change buil
 	$(RUN) -m booktools.bench
 
 test: html lint ## Build the book, then run the whole test suite
-	$(RUN) -m booktools.sysdeps test
-	$(RUN) -m booktools.sysdeps pdf
+	$(RUN) -m booktools.sysdeps test pdf
 	$(RUN) -m pytest tests
 
 clean: ## Remove build output (_build/), keep the environment

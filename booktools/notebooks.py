@@ -47,7 +47,14 @@ def export(dest):
     if not sources:
         raise BookError('no evaluated notebooks in _build/eval — run '
                         '`make html` first')
-    shutil.rmtree(dest, ignore_errors=True)
+    if dest.exists():  # only ever replace an earlier export
+        strays = [p.name for p in dest.iterdir()
+                  if p.name not in (*EDITIONS, ZIP_NAME)]
+        if strays:
+            raise BookError(f'{dest}: holds {", ".join(sorted(strays))}, '
+                            'which are not exported notebooks — choose an '
+                            'empty or new folder')
+        shutil.rmtree(dest)
     for edition, lang in EDITIONS.items():
         for src in sources:
             nb = nbformat.read(src, as_version=4)

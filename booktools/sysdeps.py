@@ -1,6 +1,6 @@
 """Make sure the Debian packages a target needs are installed.
 
-    python -m booktools.sysdeps html|pdf|test
+    python -m booktools.sysdeps GROUP...   (html, pdf, test)
 
 As root it installs what is missing with apt-get; otherwise it prints the
 exact command to run and exits 1.
@@ -33,33 +33,42 @@ PACKAGES = {
 
 
 def missing(packages):
-    result = subprocess.run(
-        ['dpkg-query', '-W', '-f=${Package} ${db:Status-Status}\n',
-         *packages], capture_output=True, text=True)
+    try:
+        result = subprocess.run(
+            ['dpkg-query', '-W', '-f=${Package} ${db:Status-Status}\n',
+             *packages], capture_output=True, text=True)
+    except FileNotFoundError:
+        raise BookError('dpkg-query not found: this needs Debian or Ubuntu; '
+                        f'elsewhere install the equivalents of: '
+                        f'{" ".join(packages)}')
     installed = {line.split()[0] for line in result.stdout.splitlines()
                  if line.endswith(' installed')}
     return [p for p in packages if p not in installed]
 
 
-def ensure(group):
-    todo = missing(PACKAGES[group])
+def ensure(*groups):
+    wanted = list(dict.fromkeys(p for g in groups for p in PACKAGES[g]))
+    todo = missing(wanted)
     if not todo:
         return
     command = ['apt-get', 'install', '-y', '--no-install-recommends', *todo]
     if os.geteuid() != 0:
-        raise BookError(f'`make {group}` needs Debian packages; run:\n'
-                        f'  sudo apt-get update && sudo {" ".join(command)}')
+        raise BookError(f'`make {" ".join(groups)}` needs Debian packages; '
+                        f'run:\n  sudo apt-get update && sudo '
+                        f'{" ".join(command)}')
     print(f'[sysdeps] installing {" ".join(todo)}', flush=True)
     env = {**os.environ, 'DEBIAN_FRONTEND': 'noninteractive'}
-    subprocess.run(['apt-get', 'update', '-qq'], check=True, env=env)
-    subprocess.run(command, check=True, env=env)
+    for step in (['apt-get', 'update', '-qq'], command):
+        if subprocess.run(step, env=env).returncode != 0:
+            raise BookError(f'`{" ".join(step)}` failed (see above); fix '
+                            'apt and run make again')
 
 
 def main(argv):
-    if len(argv) != 1 or argv[0] not in PACKAGES:
+    if not argv or any(group not in PACKAGES for group in argv):
         raise BookError(f'usage: python -m booktools.sysdeps '
-                        f'{{{",".join(PACKAGES)}}}')
-    ensure(argv[0])
+                        f'{{{",".join(PACKAGES)}}}...')
+    ensure(*argv)
 
 
 if __name__ == '__main__':
