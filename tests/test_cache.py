@@ -1,7 +1,9 @@
 """The execution cache: prose edits start no kernel, code edits re-run one
 notebook, environment changes re-run all, damage is detected, and outputs
 are the same from one clean run to the next."""
+import os
 import re
+import shutil
 import subprocess
 
 from conftest import EVAL, ROOT, build
@@ -20,12 +22,36 @@ def notebooks_with_code():
                   if '```{.python .input' in p.read_text())
 
 
-def test_second_make_html_does_nothing():
-    subprocess.run(['make', 'html'], cwd=ROOT, capture_output=True)
-    result = subprocess.run(['make', 'html'], cwd=ROOT, capture_output=True,
+def test_second_make_html_does_nothing(book):
+    """`make html` twice: the second run builds nothing and changes no file."""
+    (book / '.venv').symlink_to(ROOT / '.venv')
+    first = subprocess.run(['make', 'html'], cwd=book, capture_output=True,
+                           text=True)
+    assert first.returncode == 0, first.stdout + first.stderr
+    files = {p: p.stat().st_mtime_ns for p in (book / '_build').rglob('*')}
+    second = subprocess.run(['make', 'html'], cwd=book, capture_output=True,
                             text=True)
-    assert result.returncode == 0
-    assert 'booktools' not in result.stdout, result.stdout
+    assert second.returncode == 0
+    assert 'booktools' not in second.stdout, second.stdout
+    assert {p: p.stat().st_mtime_ns
+            for p in (book / '_build').rglob('*')} == files
+
+
+def test_stamp_carries_the_build_start_time(book):
+    """A source saved while `make html` runs must be newer than the stamp,
+    so the next `make html` builds again: the stamp gets the start time."""
+    (book / '.venv').symlink_to(ROOT / '.venv')
+    assert subprocess.run(['make', 'html'], cwd=book,
+                          capture_output=True).returncode == 0
+    start = (book / '_build' / '.html-start').stat().st_mtime_ns
+    done = (book / '_build' / 'html' / '.done').stat().st_mtime_ns
+    pages = (book / '_build' / 'html' / 'index.html').stat().st_mtime_ns
+    assert done == start < pages
+    src = book / 'chapters' / 'init_errors.md'
+    os.utime(src, ns=(start + 1, start + 1))  # saved during that build
+    result = subprocess.run(['make', 'html'], cwd=book, capture_output=True,
+                            text=True)
+    assert 'booktools.build html' in result.stdout
 
 
 def test_prose_edit_starts_no_kernel(book):
@@ -44,6 +70,25 @@ def test_code_edit_reruns_exactly_that_notebook(book):
     assert executed(build(book)) == ['chapters/init_errors.md']
     # A second build finds everything in the cache.
     assert executed(build(book)) == []
+
+
+def test_touched_but_unchanged_source_starts_no_kernel(book):
+    assert executed(build(book)) == []
+    os.utime(book / 'chapters' / 'deferred_init.md')  # `touch`
+    result = build(book)
+    assert executed(result) == [] and 'Traceback' not in result.stderr
+
+
+def test_altered_cache_entry_is_not_served(book):
+    """A well-formed entry whose outputs do not match its digest."""
+    entry = book / '_build' / 'cache' / 'chapters' / 'deferred_init.md.json'
+    text = entry.read_text()
+    assert '(256, 20)' in text
+    entry.write_text(text.replace('(256, 20)', '(999, 99)'))
+    result = build(book)
+    assert executed(result) == ['chapters/deferred_init.md']
+    page = book / '_build' / 'html' / 'chapters' / 'deferred_init.html'
+    assert '(999, 99)' not in page.read_text()
 
 
 def test_damaged_cache_entry_is_rebuilt_not_served(book):
@@ -69,10 +114,13 @@ def test_requirements_change_reruns_all_with_identical_outputs(book):
 def test_damaged_pandoc_cache_entry_is_not_served(book):
     """Markdown cells are converted once and kept; a damaged conversion is
     redone, never pasted into a page."""
+    shutil.rmtree(book / '_build' / 'cache' / 'pandoc')  # only this book's
+    assert build(book).returncode == 0
     entries = sorted((book / '_build' / 'cache' / 'pandoc').iterdir())
     assert entries
     for entry in entries:  # damage every one of them
         entry.write_text(entry.read_text()[:-40] + 'DAMAGED')
+    shutil.rmtree(book / '_build' / 'rst')  # so every cell is converted again
     result = build(book)
     assert result.returncode == 0, result.stdout + result.stderr
     page = (book / '_build' / 'html' / 'chapters' / 'deferred_init.html')

@@ -90,3 +90,46 @@ def test_build_never_modifies_sources(book):
     assert result.returncode == 0, result.stdout + result.stderr
     assert (book / '_build' / 'html' / 'index.html').exists()
     assert digest(book) == before
+
+
+def test_dead_kernel_names_file_and_line(book):
+    line = inject(book, ':label:', '```{.python .input}\n'
+                  'import os\nos._exit(1)\n```')
+    fails_with(build(book), f'{CHAPTER}:{line}:', 'kernel died')
+
+
+def test_unwritable_home_changes_no_output(book, tmp_path):
+    """Matplotlib and IPython want a writable home; the build gives them
+    their own, so outputs stay clean and identical."""
+    import subprocess
+    import sys
+    import shutil
+    from conftest import EVAL
+    shutil.rmtree(book / '_build' / 'cache')
+    for home in ('/dev/null', '/'):
+        result = subprocess.run(
+            [sys.executable, '-m', 'booktools.build', 'html'], cwd=book,
+            capture_output=True, text=True,
+            env={'PATH': f'{sys.exec_prefix}/bin:/usr/bin:/bin', 'HOME': home})
+        assert result.returncode == 0, result.stdout + result.stderr
+        for fresh in (book / '_build' / 'eval').rglob('*.ipynb'):
+            original = EVAL / fresh.relative_to(book / '_build' / 'eval')
+            assert fresh.read_text() == original.read_text(), (home, fresh)
+        shutil.rmtree(book / '_build' / 'cache')
+
+
+def test_deleted_chapter_leaves_no_page(book):
+    assert build(book).returncode == 0
+    page = book / '_build' / 'html' / 'chapters' / 'conv_shapes.html'
+    assert page.exists()
+    (book / 'chapters' / 'conv_shapes.md').unlink()
+    index = book / 'index.md'
+    index.write_text(index.read_text().replace('chapters/conv_shapes\n', ''))
+    for md in (book / 'chapters').glob('*.md'):  # drop references to it
+        md.write_text(md.read_text().replace(':numref:`sec_conv_shapes`',
+                                             'the convolution chapter'))
+    result = build(book)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not page.exists()
+    assert not (book / '_build' / 'eval' / 'chapters' /
+                'conv_shapes.ipynb').exists()

@@ -22,10 +22,13 @@ def test_make_without_target_lists_every_target():
 def test_clean_removes_build_output_only(tmp_path):
     book = copy_book(tmp_path / 'book')
     (book / '_build' / 'html').mkdir(parents=True)
+    (book / '.venv').mkdir()
+    (book / '.venv' / 'marker').write_text('the environment stays')
     before = sorted(p.name for p in book.iterdir() if p.name != '_build')
     assert make(book, 'clean').returncode == 0
     assert not (book / '_build').exists()
     assert sorted(p.name for p in book.iterdir()) == before
+    assert (book / '.venv' / 'marker').exists()
 
 
 def test_wrong_python_is_refused_with_one_line(tmp_path):

@@ -13,9 +13,3 @@ def test_missing_package_without_root_prints_the_command(monkeypatch):
     assert ('sudo apt-get install -y --no-install-recommends '
             'no-such-package-for-this-test') in str(err.value)
     assert 'libc6' not in str(err.value)  # installed ones are not asked for
-
-
-def test_every_group_is_installed_after_make_test():
-    # `make test` ran sysdeps for html, test and pdf before pytest.
-    for group in ('html', 'test', 'pdf'):
-        assert sysdeps.missing(sysdeps.PACKAGES[group]) == [], group
