@@ -12,16 +12,17 @@ PY     := $(VENV)/bin/python
 RUN    := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY)
 
 SOURCES := config.ini index.md $(wildcard chapters/*.md img/*) \
-           $(wildcard booktools/*.py booktools/static/*) requirements.txt
+           $(wildcard booktools/*.py booktools/static/*) requirements.txt \
+           constraints.txt
 
-.PHONY: help html test lint notebooks lab serve pdf bench clean distclean
+.PHONY: help html test lint notebooks lab serve pdf bench lock clean distclean
 
 help: ## Show the targets
 	@echo "Targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt constraints.txt
 	@[ -n "$(PYTHON)" ] || { echo "error: no python3 found; install Python 3.11 (Debian/Ubuntu: apt-get install python3.11 python3.11-venv)"; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
 	  echo "error: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'); this book needs Python 3.11 (MXNet 1.9.1 needs NumPy 1.23.5, which has no wheel for newer Pythons). Install python3.11 and python3.11-venv, or run: make PYTHON=/path/to/python3.11"; exit 1; }
@@ -31,7 +32,8 @@ $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	@# --use-pep517 builds sdists in isolation: pandoc-attributes' setup.py
 	@# breaks if it can import the pypandoc this same install brings.
-	$(PY) -m pip install --quiet --use-pep517 -r requirements.txt
+	$(PY) -m pip install --quiet --use-pep517 -r requirements.txt \
+	  -c constraints.txt
 	@# pypandoc-binary ships pandoc inside the wheel; put it on the venv's PATH.
 	ln -sf "$$($(PY) -c 'import pypandoc, os; print(os.path.join(os.path.dirname(pypandoc.__file__), "files", "pandoc"))')" $(VENV)/bin/pandoc
 	$(PY) -m pip check
@@ -76,6 +78,9 @@ bench: $(VENV)/.installed ## Time cold, prose-edit, code-edit and no-change buil
 test: html lint ## Build the book, then run the whole test suite
 	$(RUN) -m booktools.sysdeps test pdf
 	$(RUN) -m pytest tests
+
+lock: $(VENV)/.installed ## Rewrite constraints.txt from the environment (after changing requirements.txt)
+	$(PY) -m booktools.lock
 
 clean: ## Remove build output (_build/), keep the environment
 	rm -rf _build

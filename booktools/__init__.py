@@ -32,7 +32,8 @@ def notebook_sources():
 
 # What a copy of the book needs to build: sources, not build output.
 SOURCES = ['booktools', 'chapters', 'img', 'config.ini', 'index.md',
-           'requirements.txt', 'Makefile', 'TERMINOLOGY.md', 'AUTHORING.md']
+           'requirements.txt', 'constraints.txt', 'Makefile', 'TERMINOLOGY.md',
+           'AUTHORING.md']
 
 
 def copy_book(dest, cache=True):

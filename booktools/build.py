@@ -75,6 +75,7 @@ def rendering_digest():
     converters (pandoc, nbconvert, d2lbook) and Python."""
     return hashlib.sha256(pathlib.Path(__file__).read_bytes() +
                           (ROOT / 'requirements.txt').read_bytes() +
+                          (ROOT / 'constraints.txt').read_bytes() +
                           sys.version.encode()).hexdigest()
 
 

@@ -73,6 +73,7 @@ def environment_digest():
     """What changes every notebook's outputs: pins, Python, this program."""
     h = hashlib.sha256()
     h.update((ROOT / 'requirements.txt').read_bytes())
+    h.update((ROOT / 'constraints.txt').read_bytes())
     h.update(sys.version.encode())
     h.update(pathlib.Path(__file__).read_bytes())
     return h.hexdigest()
