@@ -25,7 +25,7 @@ from booktools import BookError, ROOT, notebook_sources
 CACHE_DIR = ROOT / '_build' / 'cache'
 BUILD_CACHE_HOME = CACHE_DIR / 'kernel-home'
 EVAL_DIR = ROOT / '_build' / 'eval'
-EXPECT_RE = re.compile(r'^#@expect_error[ \t]+([A-Za-z_][\w.]*)[ \t]*$')
+EXPECT_RE = re.compile(r'^#@expect_error[ \t]+([A-Za-z_]\w*)[ \t]*$')
 FENCE_RE = re.compile(r'^```\{\.python \.input')
 TIMEOUT = 20 * 60  # seconds per cell, d2lbook's limit per notebook
 
@@ -55,7 +55,7 @@ def read_source(path):
         first, _, rest = cell.source.partition('\n')
         m = EXPECT_RE.match(first.strip())
         if m:
-            cell.metadata['expect_error'] = m.group(1).split('.')[-1]
+            cell.metadata['expect_error'] = m.group(1)
             cell.source = rest
             cell.metadata.setdefault('tags', []).append('raises-exception')
         elif '#@expect_error' in cell.source:

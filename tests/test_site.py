@@ -84,6 +84,11 @@ def test_no_remote_resource_is_referenced():
         elif path.suffix == '.css':
             found += [f'{rel}: {u}' for u in _css_urls(path.read_text('utf-8'))
                       if REMOTE.match(u)]
+        elif path.suffix == '.svg':  # figures may link images or fonts too
+            text = path.read_text('utf-8', errors='replace')
+            found += [f'{rel}: {u}' for u in re.findall(
+                r'(?:href|src)="((?:https?:)?//[^"]+)"', text)]
+            found += [f'{rel}: {u}' for u in _css_urls(text) if REMOTE.match(u)]
         elif path.suffix == '.js' and path.name != 'searchindex.js':
             for url in re.findall(r'https?://[^\s\'"`)]+|[\'"]//[\w.-]+\.\w',
                                   path.read_text('utf-8', errors='replace')):
@@ -291,6 +296,10 @@ def assert_mode(v, mode):
     code = 'div[class*="highlight-"]'
     assert page.evaluate(VISIBLE, code) == page.locator(code).count(), \
         'every code cell and output stays visible'
+    # Text of neither language (figures, section numbers) shows in every mode.
+    for neutral in ('.section img', '.section-number'):
+        assert page.evaluate(VISIBLE, neutral) == \
+            page.locator(neutral).count(), neutral
     if mode == 'en':
         assert not HANGUL.search(page.evaluate(PROSE))
         assert page.evaluate(VISIBLE, 'body [lang=ko], .container.ko') == 0
