@@ -23,7 +23,12 @@ import nbformat
 from booktools import BookError, ROOT, notebook_sources
 
 CACHE_DIR = ROOT / '_build' / 'cache'
-BUILD_CACHE_HOME = CACHE_DIR / 'kernel-home'
+# Kernels' own home for matplotlib's font list and IPython's profile: kept
+# with the environment (outlives `make clean`, so a cold build does not
+# rebuild the font list), or under _build if the environment is read-only.
+BUILD_CACHE_HOME = (pathlib.Path(sys.prefix) / 'var' / 'booktools-home'
+                    if os.access(sys.prefix, os.W_OK)
+                    else CACHE_DIR / 'kernel-home')
 EVAL_DIR = ROOT / '_build' / 'eval'
 EXPECT_RE = re.compile(r'^#@expect_error[ \t]+([A-Za-z_]\w*)[ \t]*$')
 FENCE_RE = re.compile(r'^```\{\.python \.input')
