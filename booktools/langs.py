@@ -25,29 +25,45 @@ def pick(text, lang):
     return english.strip() if lang == 'en' else korean.strip()
 
 
-def select(markdown, lang):
-    if lang not in LANGS:
-        raise ValueError(f'language must be one of {LANGS}, not {lang!r}')
-    out, block, fence = [], None, None
+CODE, FENCE_LINE = 'code', 'fence'
+
+
+def walk(markdown):
+    """Each line with what it belongs to: CODE (a code fence, its fence lines
+    included), FENCE_LINE (a `::: en`/`::: ko`/`:::` line), 'en' or 'ko'
+    (inside a language block), or None (outside any)."""
+    block, fence = None, None
     for line in markdown.split('\n'):
-        if fence:  # inside a code fence: copy verbatim
-            out.append(line)
+        if fence:  # inside a code fence: verbatim
             if line.strip().startswith(fence):
                 fence = None
+            yield line, CODE
             continue
         m = FENCE.match(line)
         if m:
             fence = m.group(1)
-            out.append(line)
+            yield line, CODE
             continue
         m = DIV_OPEN.match(line)
         if m and block is None:
             block = m.group(1)
-            continue
-        if block and DIV_CLOSE.match(line):
+            yield line, FENCE_LINE
+        elif block and DIV_CLOSE.match(line):
             block = None
+            yield line, FENCE_LINE
+        else:
+            yield line, block
+
+
+def select(markdown, lang):
+    if lang not in LANGS:
+        raise ValueError(f'language must be one of {LANGS}, not {lang!r}')
+    out = []
+    for line, part in walk(markdown):
+        if part == CODE:
+            out.append(line)
             continue
-        if block and lang not in ('both', block):
+        if part == FENCE_LINE or (part and lang not in ('both', part)):
             continue
         h, f = HEADING.match(line), FIGURE.match(line)
         if h:

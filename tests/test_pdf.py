@@ -26,7 +26,6 @@ from booktools import langs  # noqa: E402
 PDF = ROOT / '_build' / 'pdf'
 EDITIONS = {'en': 'en', 'ko': 'ko', 'bilingual': 'both'}
 HANGUL = re.compile('[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]+')
-FENCE = re.compile(r'^ {0,3}(`{3,}|~{3,})')
 CHAPTER = 'chapters/deferred_init.md'
 
 
@@ -116,24 +115,9 @@ def toc_chapters():
 
 def prose_lines(md):
     """(line, fenced-div language or None) outside code fences."""
-    fence, div = None, None
-    for line in md.splitlines():
-        if fence:
-            if line.strip().startswith(fence):
-                fence = None
-            continue
-        m = FENCE.match(line)
-        if m:
-            fence = m.group(1)
-            continue
-        m = langs.DIV_OPEN.match(line)
-        if m and div is None:
-            div = m.group(1)
-            continue
-        if div and langs.DIV_CLOSE.match(line):
-            div = None
-            continue
-        yield line, div
+    for line, part in langs.walk(md):
+        if part not in (langs.CODE, langs.FENCE_LINE):
+            yield line, part
 
 
 def headings():
