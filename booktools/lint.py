@@ -14,15 +14,15 @@ import re
 import sys
 from dataclasses import dataclass, field
 
+from booktools.langs import FENCE, SEP
+
 HANGUL = re.compile(r'[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]')
-FENCE = re.compile(r'^ {0,3}(`{3,}|~{3,})')
 DIV = re.compile(r'^ {0,3}:{3,}\s*(.*?)\s*:*\s*$')
 HEADING = re.compile(r'^ {0,3}#{1,6}(?:\s+(.*?))?\s*$')
 FIGURE = re.compile(r'^!\[(.*)\]\(')
 MARK = re.compile(r'^:\w+:')  # d2lbook marks: :label:`x`, :width:`400px`, ...
 BULLET = re.compile(r'^ ?[-*+]\s')
 NUMBERED = re.compile(r'^ ?\d+[.)]\s')
-SEP = ' / '
 
 # Inline parts that are not prose. Code and math become a placeholder word,
 # so that "`x`.Then" still reads as a missing space; URLs simply go.
