@@ -72,3 +72,18 @@ def select(markdown, lang):
             line = f.group(1) + pick(f.group(2), lang) + f.group(3)
         out.append(line)
     return re.sub(r'\n{3,}', '\n\n', '\n'.join(out))
+
+
+SVG_TEXT = re.compile(r'<text\b([^>]*)>(.*?)</text>\s*', re.S)
+SVG_LANG = re.compile(r'\blang="(en|ko)"')
+
+
+def select_svg(svg, lang):
+    """A figure's labels in one language: `<text lang="en|ko">` of the other
+    language go, `English / 한국어` labels keep one half, the rest stays."""
+    def keep(m):
+        tag = SVG_LANG.search(m.group(1))
+        if lang != 'both' and tag and tag.group(1) != lang:
+            return ''
+        return m.group(0).replace(m.group(2), pick(m.group(2), lang))
+    return SVG_TEXT.sub(keep, svg)

@@ -125,14 +125,18 @@ def edition_config(edition):
     return cfg, fonts, code
 
 
-def mirror_tree(src_dir, dst_dir):
-    """Make dst_dir hold the same files as src_dir, touching only changes."""
+def mirror_tree(src_dir, dst_dir, lang='both'):
+    """Make dst_dir hold the same files as src_dir, touching only changes;
+    SVG figures keep only `lang`'s labels."""
     wanted = set()
     for src in sorted(src_dir.rglob('*')):
         if src.is_file():
             dst = dst_dir / src.relative_to(src_dir)
             wanted.add(dst)
-            write_if_changed(dst, src.read_bytes())
+            data = src.read_bytes()
+            if src.suffix == '.svg':
+                data = langs.select_svg(data.decode('utf-8'), lang)
+            write_if_changed(dst, data)
     if dst_dir.exists():
         for dst in dst_dir.rglob('*'):
             if dst.is_file() and dst not in wanted:
@@ -179,7 +183,7 @@ def prepare(edition, sources):
             old.unlink()
     for res in cfg['build'].get('resources', '').split():
         if (ROOT / res).is_dir():
-            mirror_tree(ROOT / res, proj / res)
+            mirror_tree(ROOT / res, proj / res, lang)
         elif (ROOT / res).is_file():
             write_if_changed(proj / res, (ROOT / res).read_bytes())
     render_rst(proj, conf_overrides(cfg, fonts, code))

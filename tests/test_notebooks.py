@@ -85,3 +85,15 @@ def test_each_chapter_page_links_its_three_notebooks():
             nb = nbformat.read(page.parent / href, as_version=4)
             assert any(c.get('outputs') for c in nb.cells)
         assert f'href="../notebooks/{notebooks.ZIP_NAME}"' in html
+
+
+def test_select_svg_keeps_one_languages_labels():
+    svg = ('<svg><text x="1" lang="en">Construct</text>\n'
+           '<text x="1" lang="ko">생성</text>\n'
+           '<text font-family="Mono">net(X)</text>\n'
+           '<text>Title / 제목</text></svg>')
+    en, ko = langs.select_svg(svg, 'en'), langs.select_svg(svg, 'ko')
+    assert 'Construct' in en and '생성' not in en and '>Title<' in en
+    assert '생성' in ko and 'Construct' not in ko and '>제목<' in ko
+    assert 'net(X)' in en and 'net(X)' in ko
+    assert langs.select_svg(svg, 'both') == svg
