@@ -52,6 +52,16 @@ def copy_book(dest, cache=True):
     return dest
 
 
+def write_atomic(path, text):
+    """Write a cache entry whole or not at all: a killed build must never
+    leave half an entry behind."""
+    import os
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix('.tmp')
+    tmp.write_text(text, encoding='utf-8')
+    os.replace(tmp, path)
+
+
 def run_main(main):
     """Run a command-line entry point; a BookError ends it with its message."""
     try:

@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 from booktools import (BookError, ROOT, config, execute, notebook_sources,
-                       notebooks, site)
+                       notebooks, site, write_atomic)
 
 BUILD = ROOT / '_build'
 RST_DIR = BUILD / 'rst'
@@ -50,11 +50,8 @@ def _cached_pandoc(convert):
             if digest == hashlib.sha256(result.encode()).hexdigest():
                 return result
         result = convert(source, from_format, to_format, extra_args)
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix('.tmp')
-        tmp.write_text(hashlib.sha256(result.encode()).hexdigest() + '\n' +
-                       result, encoding='utf-8')
-        os.replace(tmp, path)  # never a half-written entry
+        write_atomic(path, hashlib.sha256(result.encode()).hexdigest() +
+                     '\n' + result)
         return result
     return cached
 

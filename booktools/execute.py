@@ -20,7 +20,7 @@ import sys
 
 import nbformat
 
-from booktools import BookError, ROOT, notebook_sources
+from booktools import BookError, ROOT, notebook_sources, write_atomic
 
 CACHE_DIR = ROOT / '_build' / 'cache'
 # Kernels' own home for matplotlib's font list and IPython's profile: kept
@@ -122,13 +122,8 @@ def load_cache(src, key, n_cells):
 
 
 def save_cache(src, key, outputs):
-    path = cache_path(src)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix('.tmp')
-    tmp.write_text(json.dumps({'key': key, 'outputs': outputs,
-                               'digest': _payload_digest(outputs)}),
-                   encoding='utf-8')
-    os.replace(tmp, path)  # atomic: a killed build leaves no half entry
+    write_atomic(cache_path(src), json.dumps(
+        {'key': key, 'outputs': outputs, 'digest': _payload_digest(outputs)}))
 
 
 def _sanitize(text, cwd):
