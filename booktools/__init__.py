@@ -62,6 +62,22 @@ def write_atomic(path, text):
     os.replace(tmp, path)
 
 
+def read_entry(path):
+    """The text of a cache entry made by write_entry, or None when it is
+    missing or damaged: its first line is the digest of the rest."""
+    import hashlib
+    try:
+        digest, _, text = path.read_text(encoding='utf-8').partition('\n')
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+    return text if digest == hashlib.sha256(text.encode()).hexdigest() else None
+
+
+def write_entry(path, text):
+    import hashlib
+    write_atomic(path, hashlib.sha256(text.encode()).hexdigest() + '\n' + text)
+
+
 def run_main(main):
     """Run a command-line entry point; a BookError ends it with its message."""
     try:

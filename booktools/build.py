@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 from booktools import (BookError, ROOT, config, execute, notebook_sources,
-                       notebooks, site, write_atomic)
+                       notebooks, read_entry, write_entry)
 
 BUILD = ROOT / '_build'
 RST_DIR = BUILD / 'rst'
@@ -45,13 +45,10 @@ def _cached_pandoc(convert):
         key = hashlib.sha256(repr((get_pandoc_version(), from_format,
                                    to_format, extra_args, source)).encode())
         path = folder / key.hexdigest()
-        if path.exists():  # first line: the digest of the rest
-            digest, _, result = path.read_text(encoding='utf-8').partition('\n')
-            if digest == hashlib.sha256(result.encode()).hexdigest():
-                return result
-        result = convert(source, from_format, to_format, extra_args)
-        write_atomic(path, hashlib.sha256(result.encode()).hexdigest() +
-                     '\n' + result)
+        result = read_entry(path)
+        if result is None:
+            result = convert(source, from_format, to_format, extra_args)
+            write_entry(path, result)
         return result
     return cached
 
@@ -109,9 +106,20 @@ def render_rst():
         if src.stat().st_mtime > execute.eval_path(src).stat().st_mtime:
             raise BookError(f'{execute.rel(src)}: changed during the build '
                             '— run `make html` again')
-    conf = RST_DIR / 'conf.py'
-    conf.write_text(conf.read_text(encoding='utf-8') + CONF_OVERRIDES +
-                    site.CONF_OVERRIDES, encoding='utf-8')
+
+
+def finish_conf(conf, overrides):
+    """The conf.py d2lbook wrote, without its bibliography style and with the
+    book's overrides after it (d2lbook rewrites it on every rst step)."""
+    text = BIBTEX_STYLE.sub('', conf.read_text(encoding='utf-8'), count=1)
+    conf.write_text(text + CONF_OVERRIDES + overrides, encoding='utf-8')
+
+
+# d2lbook's conf.py registers a citation style with sphinxcontrib.bibtex,
+# whose import (with pybtex and pkg_resources) costs every build 0.15 s; the
+# book has no bibliography and drops the extension (CONF_OVERRIDES).
+BIBTEX_STYLE = re.compile(r'^# Customize bibtext_reference_style.*?'
+                          r"^bibtex_reference_style = '\w+'\n", re.M | re.S)
 
 
 # Appended to the conf.py d2lbook writes on every rst step.
@@ -213,7 +221,7 @@ def remove_stale_pages():
     generated = {'genindex.html', 'search.html', 'py-modindex.html'}
     for page in HTML_DIR.rglob('*.html'):
         relative = page.relative_to(HTML_DIR)
-        if relative.parts[0] in ('_static', '_images', site.NOTEBOOKS):
+        if relative.parts[0] in ('_static', '_images', notebooks.HTML_DIR):
             continue
         if (str(relative) not in generated and
                 not (RST_DIR / relative.with_suffix('.rst')).exists()):
@@ -238,21 +246,114 @@ def check_no_local_paths(folder):
                                 'it; print something path-free instead')
 
 
+# Imported by the rendering process while the main one evaluates: most of
+# what Sphinx and the page post-processing load, built-in extensions included.
+WARM = ('sphinx.application', 'sphinx.builders.html', 'sphinx.builders.latex',
+        'sphinx.builders.epub3', 'sphinx.builders.texinfo',
+        'sphinx.builders.linkcheck', 'sphinx.builders.manpage',
+        'sphinx.domains.python', 'sphinx.domains.cpp', 'sphinx.domains.c',
+        'sphinx.directives.code', 'sphinx.directives.other',
+        'sphinx.environment.collectors.toctree', 'sphinx.jinja2glue',
+        'sphinx.ext.autodoc', 'sphinx.ext.viewcode', 'sphinx.ext.mathjax',
+        'docutils.parsers.rst.directives.body',
+        'docutils.writers.html5_polyglot', 'recommonmark.parser',
+        'sphinxcontrib.rsvgconverter', 'mxtheme', 'pygments.lexers.python',
+        'booktools.site')
+
+
+def _timed(timings, name, step):
+    import time
+    start = time.perf_counter()
+    step()
+    timings[name] = round(time.perf_counter() - start, 3)
+
+
+def _render(conn):
+    """The rendering process: warm up, then on `render` run Sphinx, on
+    `finalize` post-process the pages; report timings or the problem."""
+    import importlib
+    import traceback
+    timings = {}
+    try:
+        for name in WARM:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                pass  # a later Sphinx may have moved it; only time is lost
+        from booktools import site
+        if conn.recv() != 'render':
+            return
+        _timed(timings, 'sphinx', lambda: (
+            finish_conf(RST_DIR / 'conf.py', site.CONF_OVERRIDES),
+            sphinx('html', HTML_DIR)))
+        _timed(timings, 'stale', remove_stale_pages)
+        if conn.recv() != 'finalize':
+            return
+        _timed(timings, 'finalize', lambda: site.finalize(HTML_DIR))
+        conn.send(('ok', timings))
+    except BookError as e:
+        conn.send(('error', str(e)))
+    except BaseException:
+        conn.send(('crash', traceback.format_exc()))
+
+
+class Renderer:
+    """Sphinx in a second process, forked as the build starts. It spends the
+    first half second importing Sphinx and the post-processing while this
+    process imports d2lbook and evaluates: the two start-ups share the two
+    cores instead of following each other."""
+
+    def __init__(self):
+        import multiprocessing
+        context = multiprocessing.get_context('fork')
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_render, args=(child,),
+                                       daemon=True)
+        self.process.start()
+        child.close()
+
+    def send(self, command):
+        self.conn.send(command)
+
+    def result(self):
+        try:
+            kind, value = self.conn.recv()
+        except EOFError:
+            self.process.join()
+            raise BookError('the Sphinx process ended without a result (exit '
+                            f'code {self.process.exitcode}) — run `make html` '
+                            'again; if it repeats, report it')
+        self.process.join()
+        if kind == 'error':
+            raise BookError(value)
+        if kind == 'crash':
+            raise RuntimeError(f'rendering failed:\n{value}')
+        return value
+
+    def close(self):
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
 def html(argv=()):
     import json
-    import time
-    steps = [('config', config.check), ('eval', execute.main),
-             ('rst', render_rst), ('sphinx', lambda: sphinx('html', HTML_DIR)),
-             ('stale', remove_stale_pages),
-             ('notebooks', lambda: notebooks.export(HTML_DIR / site.NOTEBOOKS)),
-             ('finalize', lambda: site.finalize(HTML_DIR)),
-             ('check', lambda: (check_no_local_paths(HTML_DIR),
-                                check_no_local_paths(execute.EVAL_DIR)))]
     timings = {}
-    for name, step in steps:
-        start = time.perf_counter()
-        step()
-        timings[name] = round(time.perf_counter() - start, 3)
+    renderer = Renderer()
+    try:
+        _timed(timings, 'config', config.check)
+        _timed(timings, 'eval', execute.main)
+        _timed(timings, 'rst', render_rst)
+        renderer.send('render')
+        # Meanwhile, here: the notebooks the pages link to.
+        _timed(timings, 'notebooks', lambda: notebooks.export(
+            HTML_DIR / notebooks.HTML_DIR))
+        renderer.send('finalize')
+        timings.update(renderer.result())
+    finally:
+        renderer.close()
+    _timed(timings, 'check', lambda: (check_no_local_paths(HTML_DIR),
+                                      check_no_local_paths(execute.EVAL_DIR)))
     # For `make bench`, which reports Sphinx's share of a build.
     (BUILD / 'timings.json').write_text(json.dumps(timings))
     print(f'[html] done: open {os.path.relpath(HTML_DIR, ROOT)}/index.html',

@@ -296,6 +296,42 @@ def prepare_eval_dir(sources):
             path.unlink()
 
 
+MANIFEST = EVAL_DIR / '.sources.json'
+
+
+def _digest(*parts):
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()
+
+
+def _read_bytes(path):
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b''
+
+
+def fingerprint(src, source, env_digest):
+    """Everything an evaluated notebook is made from: its source text, the
+    environment and its cache entry (whose outputs it carries)."""
+    return _digest(env_digest.encode(), source, _read_bytes(cache_path(src)))
+
+
+def up_to_date(src, source, recorded, env_digest):
+    """Is `_build/eval/<src>.ipynb` exactly what this source would give?
+    Then the source need not even be parsed: most of a prose edit's build
+    is one notebook, not all of them."""
+    tgt = eval_path(src)
+    if recorded != [fingerprint(src, source, env_digest),
+                    _digest(_read_bytes(tgt))]:
+        return False
+    if tgt.stat().st_mtime <= src.stat().st_mtime:
+        os.utime(tgt)  # keep d2lbook from re-evaluating it
+    return True
+
+
 def main(argv=None):
     """Write every evaluated notebook: from the cache where it is valid,
     otherwise by running it, one process per core (each notebook has a kernel
@@ -304,8 +340,18 @@ def main(argv=None):
     env_digest = environment_digest()
     sources = notebook_sources()
     prepare_eval_dir(sources)
+    try:
+        manifest = json.loads(MANIFEST.read_text(encoding='utf-8'))
+    except (FileNotFoundError, ValueError):
+        manifest = {}
+    MANIFEST.unlink(missing_ok=True)  # rewritten once every notebook is done
+    # Read once, before anything runs: a source saved during the build is
+    # recorded as it was, so the next build sees that it changed.
+    texts = {src: src.read_bytes() for src in sources}
     to_run = []
     for src in sources:
+        if up_to_date(src, texts[src], manifest.get(rel(src)), env_digest):
+            continue
         nb, code_cells, _, outputs = prepare(src, env_digest)
         if outputs is None:
             to_run.append(src)
@@ -327,6 +373,10 @@ def main(argv=None):
                                     f'{type(e).__name__}: {e}')
     if problems:
         raise BookError('\n'.join(problems))
+    write_atomic(MANIFEST, json.dumps(
+        {rel(src): [fingerprint(src, texts[src], env_digest),
+                    _digest(eval_path(src).read_bytes())]
+         for src in sources}, indent=1, sort_keys=True))
     print(f'[eval] {len(sources)} notebooks, '
           f'{len(to_run)} executed, the rest from cache', flush=True)
 

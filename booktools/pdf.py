@@ -218,9 +218,7 @@ def render_rst(proj, overrides):
         builder.rst()
     finally:
         os.chdir(cwd)
-    conf = rst_dir / 'conf.py'
-    conf.write_text(conf.read_text(encoding='utf-8') + build.CONF_OVERRIDES +
-                    overrides, encoding='utf-8')
+    build.finish_conf(rst_dir / 'conf.py', overrides)
 
 
 def tex_escape(text):

@@ -12,12 +12,17 @@ post-processes `_build/html` after Sphinx has written it:
 """
 import base64
 import hashlib
+import json
+import os
 import pathlib
 import re
 import shutil
 
 from bs4 import BeautifulSoup, NavigableString
 from sphinx.search.en import SearchEnglish
+
+from booktools import BookError, read_entry, write_atomic, write_entry
+from booktools.notebooks import HTML_DIR as NOTEBOOKS, ZIP_NAME
 
 STATIC = pathlib.Path(__file__).resolve().parent / 'static'
 # Relative to _static/. The "-full" build has every TeX extension inside, so
@@ -105,24 +110,114 @@ def setup(app):
     app.add_js_file('book.js')
     app.add_css_file('book.css')
     app.add_search_language(SearchEnglishHangul)
+    app.connect('builder-inited', _cache_templates)
+    app.connect('builder-inited', _copy_only_kept_static)
+
+
+# --- the theme's static files ----------------------------------------------
+# Sphinx copies the theme's ~650 static files into _static/ on every build and
+# finalize() deletes all but the few pages use: most of a small rebuild. The
+# list of kept files is recorded, and later builds with the same conf.py,
+# theme and post-processing copy only those.
+
+def _static_record(build_dir):
+    return pathlib.Path(build_dir) / 'cache' / 'static-kept.json'
+
+
+def _static_key(build_dir):
+    from importlib.metadata import version
+    import sphinx
+    conf = pathlib.Path(build_dir) / 'rst' / 'conf.py'
+    return hashlib.sha256(repr((
+        conf.read_bytes() if conf.exists() else b'', fingerprint(),
+        version('mxtheme'), sphinx.__version__)).encode()).hexdigest()
+
+
+def _kept_static(build_dir):
+    try:
+        record = json.loads(_static_record(build_dir).read_text('utf-8'))
+        if record['key'] == _static_key(build_dir):
+            return set(record['files'])
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def _copy_only_kept_static(app):
+    import posixpath
+    from sphinx.util.fileutil import copy_asset
+    from sphinx.util.matching import DOTFILES
+    builder = app.builder
+    if builder.name != 'html':
+        return
+    build_dir = pathlib.Path(app.doctreedir).parent.parent
+    kept = _kept_static(build_dir)
+    if kept is None:
+        return  # first build, or something changed: copy all, prune after
+    parents = set()
+    for name in kept:
+        while '/' in name:
+            name = name.rsplit('/', 1)[0]
+            parents.add(name)
+
+    def unwanted(path):
+        path = posixpath.normpath(path)
+        if DOTFILES(path):
+            return True
+        name = path[:-2] if path.endswith('_t') else path  # a template
+        return name not in kept and name not in parents
+
+    def copy_theme_static_files(context):
+        for entry in builder.theme.get_theme_dirs()[::-1]:
+            copy_asset(os.path.join(entry, 'static'),
+                       os.path.join(builder.outdir, '_static'),
+                       excluded=unwanted, context=context,
+                       renderer=builder.templates)
+    builder.copy_theme_static_files = copy_theme_static_files
+
+
+def _cache_templates(app):
+    """Jinja compiles the theme's templates to Python in every build; keep
+    the compiled code (checked against each template's source) instead."""
+    import jinja2
+    templates = getattr(app.builder, 'templates', None)
+    environment = getattr(templates, 'environment', None)
+    if environment is not None:
+        folder = pathlib.Path(app.doctreedir).parent.parent / 'cache' / 'jinja'
+        folder.mkdir(parents=True, exist_ok=True)
+        environment.bytecode_cache = jinja2.FileSystemBytecodeCache(
+            str(folder))
 
 
 # --- finalize --------------------------------------------------------------
 
 def finalize(html_dir):
     """Post-process the built pages in place. Safe to run twice: Sphinx only
-    rewrites the pages that changed."""
+    rewrites the pages that changed. Sphinx also rewrites pages whose bytes
+    come out the same (the index, search, a neighbour): their rewritten
+    version is kept under _build/cache/pages, keyed on the page and on this
+    post-processing."""
     html_dir = pathlib.Path(html_dir)
     static = html_dir / '_static'
     # html_copy_source is off; drop the copies an older build left.
     shutil.rmtree(html_dir / '_sources', ignore_errors=True)
     install_mathjax(static)
     inline_icon_font(static)
+    cache = html_dir.parent / 'cache' / 'pages'
+    version = fingerprint()
     for page in sorted(html_dir.rglob('*.html')):
         html = page.read_text(encoding='utf-8')
         if 'class="lang-switch"' in html:
             continue  # finalized by an earlier build; Sphinx left it alone
-        new = add_downloads(rewrite_page(html), page, html_dir)
+        relative = page.relative_to(html_dir)
+        downloads = (html_dir / NOTEBOOKS / 'bilingual' /
+                     relative.with_suffix('.ipynb')).exists()
+        entry = cache / hashlib.sha256(repr((
+            version, relative.as_posix(), downloads, html)).encode()).hexdigest()
+        new = read_entry(entry)
+        if new is None:
+            new = finalize_page(html, page, html_dir)
+            write_entry(entry, new)
         if new != html:
             page.write_text(new, encoding='utf-8')
     prune_static(html_dir)
@@ -140,7 +235,6 @@ def _ko_numref(m):
     return KO_NUMREF_WORDS[m[1]].format(m[2])
 
 
-NOTEBOOKS = 'notebooks'  # under _build/html, written by booktools.notebooks
 DOWNLOADS = ('<p class="notebook-downloads">'
              '<span lang="en">Notebook:</span><span class="lang-sep"> / '
              '</span><span lang="ko">노트북:</span> '
@@ -155,18 +249,16 @@ def _both(english, korean):
             f'</span><span lang="ko">{korean}</span>')
 
 
-def add_downloads(html, page, html_dir):
+def add_downloads(soup, page, html_dir):
     """Under the page's title, links to its notebook in each edition."""
-    from booktools.notebooks import ZIP_NAME
     page = page.relative_to(html_dir)
     path = page.with_suffix('.ipynb').as_posix()
-    if ('notebook-downloads' in html or
+    if (soup.select_one('.notebook-downloads') or
             not (html_dir / NOTEBOOKS / 'bilingual' / path).exists()):
-        return html
-    soup = BeautifulSoup(html, 'html.parser')
+        return
     title = soup.select_one('h1')
     if title is None:
-        return html
+        return
     up = '../' * (len(page.parts) - 1)
     title.insert_after(BeautifulSoup(DOWNLOADS.format(
         up=up, nb=NOTEBOOKS, path=path, zip=ZIP_NAME,
@@ -174,7 +266,6 @@ def add_downloads(html, page, html_dir):
         both=_both('bilingual', '이중 언어'), all=_both('all (.zip)',
                                                      '전체 (.zip)')),
         'html.parser'))
-    return str(soup)
 
 
 def install_mathjax(static):
@@ -195,10 +286,10 @@ def inline_icon_font(static):
     """Replace the theme's fonts.css (Google-hosted Chinese and Japanese
     fonts) by the icon font alone, inlined: browsers that refuse font files
     on file:// pages (Firefox) still show the icons. Text uses the reader's
-    own fonts; book.css names Hangul-capable ones."""
-    font = static / ICON_FONT
-    if not font.exists():  # already inlined by an earlier run
-        return
+    own fonts; book.css names Hangul-capable ones. The font is read from
+    the theme itself: Sphinx may not have copied it."""
+    import mxtheme
+    font = pathlib.Path(mxtheme.__file__).parent / 'static' / ICON_FONT
     data = base64.b64encode(font.read_bytes()).decode('ascii')
     (static / 'fonts.css').write_text(
         "/* Material Icons (Apache 2.0), inlined by booktools.site */\n"
@@ -207,8 +298,14 @@ def inline_icon_font(static):
         "format('woff2')}\n", encoding='utf-8')
 
 
-def rewrite_page(html):
+def finalize_page(html, page, html_dir):
     soup = BeautifulSoup(html, 'html.parser')
+    rewrite_page(soup)
+    add_downloads(soup, page, html_dir)
+    return str(soup)
+
+
+def rewrite_page(soup):
     # Font Awesome (2.6 MB of fonts) draws two arrows; Material Icons has them.
     for link in soup.select('link[href$="fontawesome/all.css"]'):
         _remove(link)
@@ -252,7 +349,6 @@ def rewrite_page(html):
                              ':not(.breadcrumb)')
     if header is not None and not soup.select_one('.lang-switch'):
         header.insert(0, BeautifulSoup(SWITCH, 'html.parser'))
-    return str(soup)
 
 
 def _remove(tag):
@@ -371,18 +467,31 @@ def prune_static(html_dir):
     and the MathJax build is complete."""
     static = (html_dir / '_static').resolve()
     todo = sorted(html_dir.rglob('*.html'))
-    keep = set()
+    keep, referenced = set(), set()
     while todo:
         path = todo.pop()
         text = path.read_text(encoding='utf-8', errors='replace')
         pattern = REF_CSS if path.suffix == '.css' else REF_HTML
         for m in pattern.finditer(text):
             target = _local(next(g for g in m.groups() if g), path.parent)
+            if target:
+                referenced.add(target)
             if target and target.is_file() and target not in keep:
                 keep.add(target)
                 if target.suffix == '.css':
                     todo.append(target)
     keep |= {p.resolve() for k in keep for p in k.parent.glob('LICENSE*')}
+    missing = sorted(str(target.relative_to(static)) for target in referenced
+                     if target.is_relative_to(static) and not target.exists())
+    record = _static_record(html_dir.parent)
+    if missing:  # a list of kept files out of date: copy everything next time
+        record.unlink(missing_ok=True)
+        raise BookError(f'{", ".join(missing)}: linked from the pages but not '
+                        'copied by Sphinx — run `make html` again')
+    write_atomic(record, json.dumps({
+        'key': _static_key(html_dir.parent),
+        'files': sorted(str(p.relative_to(static)) for p in keep
+                        if p.is_relative_to(static))}, indent=1))
     for path in sorted(static.rglob('*'), reverse=True):
         if path.is_file() and path.resolve() not in keep:
             path.unlink()
