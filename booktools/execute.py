@@ -160,11 +160,133 @@ def _clean_outputs(cell, cwd):
     return outs
 
 
-def run_notebook(src, nb, code_cells, cwd):
-    """Execute in a fresh kernel; return each code cell's count and outputs."""
+def kernel_env():
+    """The environment kernels run with. Matplotlib and IPython keep caches
+    in the home directory; a missing or read-only home makes them warn on
+    stderr (with a /tmp path) in outputs."""
+    state = BUILD_CACHE_HOME
+    return {**os.environ, 'PYTHONHASHSEED': '0',
+            'MPLCONFIGDIR': str(state / 'matplotlib'),
+            'IPYTHONDIR': str(state / 'ipython')}
+
+
+class Zygote:
+    """booktools/zygote.py: one process that has imported ipykernel and
+    MXNet, from which each kernel is forked. Four notebooks then pay that
+    second of imports once, not four times. `start()` (at most once, as
+    early as a run is likely) returns the socket to ask it for a kernel; it
+    stops at the end of the `with` block."""
+    address = None
+
+    def __enter__(self):
+        return self
+
+    def start(self):
+        import socket
+        import subprocess
+        import tempfile
+        if self.address:
+            return self.address
+        self.folder = tempfile.mkdtemp(prefix='booktools-')
+        self.address = os.path.join(self.folder, 'zygote')
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(self.address)
+        listener.listen(64)
+        self.process = subprocess.Popen(
+            [sys.executable, str(pathlib.Path(__file__).with_name(
+                'zygote.py')), str(listener.fileno())],
+            pass_fds=[listener.fileno()],
+            # ipykernel reads JPY_PARENT_PID when it is imported, here: as a
+            # kernel started by a client, it prints no connection banner.
+            env={**kernel_env(), 'JPY_PARENT_PID': str(os.getpid())},
+            stdin=subprocess.PIPE,  # closed to stop it
+            start_new_session=True)  # out of reach of the terminal's ^C
+        listener.close()
+        return self.address
+
+    def __exit__(self, *exc):
+        import shutil
+        import subprocess
+        if not self.address:
+            return
+        self.process.stdin.close()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class ForkedKernel:
+    """What jupyter_client expects of a kernel's Popen, for a kernel the
+    zygote forked (so not a child of this process): a pidfd tells when it
+    ends and signals it without any risk of a reused pid."""
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.returncode = None
+        try:
+            self.fd = os.pidfd_open(pid)
+        except ProcessLookupError:  # already gone
+            self.fd, self.returncode = None, -1
+
+    def poll(self):
+        import select
+        if self.returncode is None and select.select([self.fd], [], [], 0)[0]:
+            self.returncode = -1  # only its parent, the zygote, knows the code
+            os.close(self.fd)
+            self.fd = None
+        return self.returncode
+
+    def wait(self, timeout=None):
+        import select
+        if self.returncode is None:
+            select.select([self.fd], [], [], timeout)
+        return self.poll()
+
+    def send_signal(self, signum):
+        import signal
+        if self.poll() is None:
+            signal.pidfd_send_signal(self.fd, signum)
+
+    def kill(self):
+        import signal
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self):
+        import signal
+        self.send_signal(signal.SIGTERM)
+
+
+def _forked_launcher(address):
+    """A replacement for jupyter_client's launch_kernel: the same command
+    line, folder and environment, run by a fork of the zygote."""
+    import socket
+
+    def launch_kernel(cmd, env=None, cwd=None, **_):
+        # cmd is [python, -m, ipykernel_launcher, ...]: keep what follows -m
+        argv = cmd[cmd.index('-m') + 1:]
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.connect(address)
+            conn.sendall(json.dumps({'argv': argv, 'cwd': str(cwd),
+                                     'env': dict(env)}).encode() + b'\n')
+            reply = b''
+            while not reply.endswith(b'\n'):
+                chunk = conn.recv(64)
+                if not chunk:
+                    raise RuntimeError('the kernel zygote stopped')
+                reply += chunk
+        return ForkedKernel(int(reply))
+    return launch_kernel
+
+
+def run_notebook(src, nb, code_cells, cwd, zygote=None):
+    """Execute in a new kernel (forked from `zygote`, when given); return
+    each code cell's count and outputs."""
+    from jupyter_client.provisioning import local_provisioner
     from nbclient import NotebookClient
-    from nbclient.exceptions import (CellExecutionError, CellTimeoutError,
-                                     DeadKernelError)
     client = NotebookClient(nb, timeout=TIMEOUT, kernel_name='python3',
                             record_timing=False,  # no timestamps in outputs
                             # MXNet's engine threads make a graceful stop slow.
@@ -175,13 +297,21 @@ def run_notebook(src, nb, code_cells, cwd):
     # Its log level hides ipykernel's notice about unencrypted local TCP.
     km.kernel_spec.argv = [sys.executable, '-m', 'ipykernel_launcher', '-f',
                            '{connection_file}', '--IPKernelApp.log_level=40']
-    # Matplotlib and IPython keep caches in the home directory; a missing or
-    # read-only home makes them warn on stderr (with a /tmp path) in outputs.
-    state = BUILD_CACHE_HOME
-    env = {**os.environ, 'PYTHONHASHSEED': '0',
-           'MPLCONFIGDIR': str(state / 'matplotlib'),
-           'IPYTHONDIR': str(state / 'ipython')}
-    with client.setup_kernel(env=env):
+    launch = local_provisioner.launch_kernel
+    if zygote:
+        local_provisioner.launch_kernel = _forked_launcher(zygote)
+    try:
+        _run_cells(src, nb, client)
+    finally:
+        local_provisioner.launch_kernel = launch
+    return [{'execution_count': c.execution_count,
+             'outputs': _clean_outputs(c, cwd)} for c in code_cells]
+
+
+def _run_cells(src, nb, client):
+    from nbclient.exceptions import (CellExecutionError, CellTimeoutError,
+                                     DeadKernelError)
+    with client.setup_kernel(env=kernel_env()):
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != 'code':
                 continue
@@ -202,8 +332,6 @@ def run_notebook(src, nb, code_cells, cwd):
                     'error is the lesson, start the cell with '
                     f'`#@expect_error {e.ename}`')
             _check_expected(src, cell, line)
-    return [{'execution_count': c.execution_count,
-             'outputs': _clean_outputs(c, cwd)} for c in code_cells]
 
 
 def _first_line(text):
@@ -244,11 +372,12 @@ def prepare(src, env_digest):
     return nb, code_cells, key, outputs
 
 
-def run_and_write(src, env_digest):
-    """Run a notebook in a fresh kernel, cache and write it (in a worker)."""
+def run_and_write(src, env_digest, zygote):
+    """Run a notebook in a new kernel, cache and write it (in a worker)."""
     nb, code_cells, key, _ = prepare(src, env_digest)
     print(f'[eval] {rel(src)}: executing', flush=True)
-    outputs = run_notebook(src, nb, code_cells, eval_path(src).parent)
+    outputs = run_notebook(src, nb, code_cells, eval_path(src).parent,
+                           zygote)
     save_cache(src, key, outputs)
     write(src, nb, code_cells, outputs)
 
@@ -297,6 +426,7 @@ def prepare_eval_dir(sources):
 
 
 MANIFEST = EVAL_DIR / '.sources.json'
+CODE_RE = re.compile(rb'^```\{\.python \.input[^\n]*\n(.*?)^```', re.M | re.S)
 
 
 def _digest(*parts):
@@ -319,13 +449,20 @@ def fingerprint(src, source, env_digest):
     return _digest(env_digest.encode(), source, _read_bytes(cache_path(src)))
 
 
+def code_digest(source, env_digest):
+    """The code fences' text, read without d2lbook: if it and the
+    environment are what the last build had, this notebook probably needs
+    no kernel (the cache decides)."""
+    return _digest(env_digest.encode(), *CODE_RE.findall(source))
+
+
 def up_to_date(src, source, recorded, env_digest):
     """Is `_build/eval/<src>.ipynb` exactly what this source would give?
     Then the source need not even be parsed: most of a prose edit's build
     is one notebook, not all of them."""
     tgt = eval_path(src)
-    if recorded != [fingerprint(src, source, env_digest),
-                    _digest(_read_bytes(tgt))]:
+    if not recorded or recorded[:2] != [fingerprint(src, source, env_digest),
+                                        _digest(_read_bytes(tgt))]:
         return False
     if tgt.stat().st_mtime <= src.stat().st_mtime:
         os.utime(tgt)  # keep d2lbook from re-evaluating it
@@ -336,7 +473,6 @@ def main(argv=None):
     """Write every evaluated notebook: from the cache where it is valid,
     otherwise by running it, one process per core (each notebook has a kernel
     of its own anyway, and most of a run is spent waiting on it)."""
-    from concurrent.futures import ProcessPoolExecutor
     env_digest = environment_digest()
     sources = notebook_sources()
     prepare_eval_dir(sources)
@@ -344,14 +480,39 @@ def main(argv=None):
         manifest = json.loads(MANIFEST.read_text(encoding='utf-8'))
     except (FileNotFoundError, ValueError):
         manifest = {}
+    if not isinstance(manifest, dict):
+        manifest = {}
     MANIFEST.unlink(missing_ok=True)  # rewritten once every notebook is done
     # Read once, before anything runs: a source saved during the build is
     # recorded as it was, so the next build sees that it changed.
     texts = {src: src.read_bytes() for src in sources}
+    stale = [src for src in sources if not up_to_date(
+        src, texts[src], manifest.get(rel(src)), env_digest)]
+    with Zygote() as zygote:
+        # Code that differs from the last build's: some kernel will likely
+        # run, so the zygote imports while the sources are parsed.
+        if any(manifest.get(rel(src), [None] * 3)[2:] !=
+               [code_digest(texts[src], env_digest)] or
+               not cache_path(src).exists() for src in stale):
+            zygote.start()
+        executed, problems = evaluate(stale, env_digest, zygote)
+    if problems:
+        raise BookError('\n'.join(problems))
+    write_atomic(MANIFEST, json.dumps(
+        {rel(src): [fingerprint(src, texts[src], env_digest),
+                    _digest(eval_path(src).read_bytes()),
+                    code_digest(texts[src], env_digest)]
+         for src in sources}, indent=1, sort_keys=True))
+    print(f'[eval] {len(sources)} notebooks, '
+          f'{len(executed)} executed, the rest from cache', flush=True)
+
+
+def evaluate(sources, env_digest, zygote):
+    """Write each evaluated notebook, from the cache or by running it;
+    return those that ran and the problems found."""
+    from concurrent.futures import ProcessPoolExecutor
     to_run = []
     for src in sources:
-        if up_to_date(src, texts[src], manifest.get(rel(src)), env_digest):
-            continue
         nb, code_cells, _, outputs = prepare(src, env_digest)
         if outputs is None:
             to_run.append(src)
@@ -359,9 +520,10 @@ def main(argv=None):
             write(src, nb, code_cells, outputs)
     problems = []
     if to_run:
+        address = zygote.start()
         workers = max(1, min(len(to_run), os.cpu_count() or 1))
         with ProcessPoolExecutor(workers) as pool:
-            futures = [pool.submit(run_and_write, src, env_digest)
+            futures = [pool.submit(run_and_write, src, env_digest, address)
                        for src in to_run]
             for src, future in zip(to_run, futures):
                 try:
@@ -371,14 +533,7 @@ def main(argv=None):
                 except Exception as e:  # a worker or kernel that failed
                     problems.append(f'{rel(src)}: could not be evaluated: '
                                     f'{type(e).__name__}: {e}')
-    if problems:
-        raise BookError('\n'.join(problems))
-    write_atomic(MANIFEST, json.dumps(
-        {rel(src): [fingerprint(src, texts[src], env_digest),
-                    _digest(eval_path(src).read_bytes())]
-         for src in sources}, indent=1, sort_keys=True))
-    print(f'[eval] {len(sources)} notebooks, '
-          f'{len(to_run)} executed, the rest from cache', flush=True)
+    return to_run, problems
 
 
 if __name__ == '__main__':

@@ -1,0 +1,70 @@
+"""Kernels forked from the zygote behave like fresh ones and none outlives
+the build."""
+import os
+import pathlib
+
+from conftest import ROOT, build
+
+from booktools import execute
+
+
+def run(chapter, zygote=None):
+    src = ROOT / 'chapters' / f'{chapter}.md'
+    nb, code_cells = execute.read_source(src)
+    return execute.run_notebook(src, nb, code_cells,
+                                execute.eval_path(src).parent, zygote)
+
+
+def test_forked_kernel_gives_the_outputs_of_a_fresh_kernel():
+    """Byte for byte, including the matplotlib figure and Gluon's names
+    (`sequential0_`), which would drift if the zygote ran any cell."""
+    chapters = ['conv_shapes', 'deferred_init']
+    fresh = {c: run(c) for c in chapters}
+    with execute.Zygote() as zygote:
+        forked = {c: run(c, zygote.start()) for c in chapters}
+    assert forked == fresh
+    assert any('image/png' in out.get('data', {})
+               for cell in fresh['conv_shapes'] for out in cell['outputs'])
+
+
+def processes_running(path):
+    """Pids whose command line mentions `path` (forked kernels keep the
+    zygote's command line)."""
+    found = []
+    for proc in pathlib.Path('/proc').iterdir():
+        try:
+            cmdline = (proc / 'cmdline').read_bytes()
+        except OSError:
+            continue
+        if proc.name.isdigit() and str(path).encode() in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+def test_no_zygote_or_kernel_outlives_the_build(book):
+    path = book / 'chapters' / 'init_errors.md'
+    path.write_text(path.read_text().replace(
+        '```{.python .input}\n', '```{.python .input}\nedited = 2\n', 1))
+    result = build(book)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert '[eval] chapters/init_errors.md: executing' in result.stdout
+    assert processes_running(book / 'booktools' / 'zygote.py') == []
+
+
+def test_zygote_stops_kernels_left_running(tmp_path):
+    """A kernel whose client never stopped it goes with the zygote."""
+    import json
+    import signal
+    import socket
+    with execute.Zygote() as zygote:
+        address = zygote.start()
+        with socket.socket(socket.AF_UNIX) as conn:
+            conn.connect(address)
+            conn.sendall(json.dumps({
+                'argv': ['ipykernel_launcher', '-f', str(tmp_path / 'k.json')],
+                'cwd': str(ROOT), 'env': dict(os.environ)}).encode() + b'\n')
+            pid = int(conn.makefile().readline())
+        os.kill(pid, signal.SIGSTOP)  # a kernel stuck for good
+        assert execute.ForkedKernel(pid).poll() is None
+    kernel = execute.ForkedKernel(pid)
+    assert kernel.wait(10) is not None
