@@ -486,6 +486,10 @@ def prune_static(html_dir):
     record = _static_record(html_dir.parent)
     if missing:  # a list of kept files out of date: copy everything next time
         record.unlink(missing_ok=True)
+        # Without its saved state Sphinx rewrites every page and copies every
+        # static file; with no page out of date, it would copy none.
+        shutil.rmtree(html_dir.parent / 'doctrees' / html_dir.name,
+                      ignore_errors=True)
         raise BookError(f'{", ".join(missing)}: linked from the pages but not '
                         'copied by Sphinx — run `make html` again')
     write_atomic(record, json.dumps({

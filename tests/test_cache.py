@@ -126,3 +126,55 @@ def test_damaged_pandoc_cache_entry_is_not_served(book):
     page = (book / '_build' / 'html' / 'chapters' / 'deferred_init.html')
     assert 'DAMAGED' not in page.read_text()
     assert all('DAMAGED' not in e.read_text() for e in entries)
+
+
+def test_hand_edited_evaluated_notebook_is_rewritten(book):
+    """An unchanged source is not even re-read, but only while its
+    evaluated notebook is exactly what the last build wrote."""
+    assert executed(build(book)) == []
+    evaluated = book / '_build' / 'eval' / 'chapters' / 'deferred_init.ipynb'
+    good = evaluated.read_text()
+    evaluated.write_text(good.replace('(256, 20)', '(999, 99)'))
+    assert executed(build(book)) == []
+    assert evaluated.read_text() == good
+
+
+def test_damaged_finalized_page_is_not_served(book):
+    """Post-processed pages are kept by content; a damaged one is redone."""
+    assert build(book).returncode == 0
+    pages = book / '_build' / 'cache' / 'pages'
+    entries = sorted(pages.iterdir())
+    assert entries
+    for entry in entries:
+        entry.write_text(entry.read_text()[:-40] + 'DAMAGED')
+    shutil.rmtree(book / '_build' / 'html')  # so Sphinx writes every page
+    result = build(book)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for page in (book / '_build' / 'html').rglob('*.html'):
+        assert 'DAMAGED' not in page.read_text(), page
+        assert 'class="lang-switch"' in page.read_text(), page
+
+
+def test_sphinx_copies_only_the_static_files_pages_use(book):
+    """Once a build has found which theme files pages link, later builds
+    copy only those; if that list misses one, the build says so and the
+    next one copies everything again."""
+    import json
+    assert build(book).returncode == 0
+    record = book / '_build' / 'cache' / 'static-kept.json'
+    kept = json.loads(record.read_text())
+    static = book / '_build' / 'html' / '_static'
+    assert sorted(str(p.relative_to(static)) for p in static.rglob('*')
+                  if p.is_file()) == kept['files']
+    kept['files'].remove('basic.css')  # the list leaves out a needed file
+    record.write_text(json.dumps(kept))
+    (static / 'basic.css').unlink()
+    (book / 'index.md').write_text((book / 'index.md').read_text() + '\n')
+    result = build(book)
+    assert result.returncode == 1
+    assert 'basic.css: linked from the pages but not copied' in result.stderr
+    assert not record.exists()
+    result = build(book)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (static / 'basic.css').exists()
+    assert 'basic.css' in json.loads(record.read_text())['files']
