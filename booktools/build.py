@@ -313,7 +313,10 @@ class Renderer:
         child.close()
 
     def send(self, command):
-        self.conn.send(command)
+        try:
+            self.conn.send(command)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # it stopped early; result() reads why
 
     def result(self):
         try:
