@@ -62,6 +62,23 @@ def _patch_d2lbook():
         d2lbook.rst.convert_notebook.booktools = True
         filters = templateexporter.default_filters
         filters['convert_pandoc'] = _cached_pandoc(filters['convert_pandoc'])
+        templateexporter.TemplateExporter._create_environment = \
+            _cached_templates(
+                templateexporter.TemplateExporter._create_environment)
+
+
+def _cached_templates(create):
+    """nbconvert compiles its reST templates in every build; keep the
+    compiled code (checked against the templates' source) instead."""
+    def created(self):
+        import jinja2
+        environment = create(self)
+        folder = BUILD / 'cache' / 'jinja'
+        folder.mkdir(parents=True, exist_ok=True)
+        environment.bytecode_cache = jinja2.FileSystemBytecodeCache(
+            str(folder))
+        return environment
+    return created
 
 
 def rendering_digest():

@@ -213,7 +213,8 @@ def finalize(html_dir):
         downloads = (html_dir / NOTEBOOKS / 'bilingual' /
                      relative.with_suffix('.ipynb')).exists()
         entry = cache / hashlib.sha256(repr((
-            version, relative.as_posix(), downloads, html)).encode()).hexdigest()
+            version, NOTEBOOKS, ZIP_NAME, relative.as_posix(), downloads,
+            html)).encode()).hexdigest()
         new = read_entry(entry)
         if new is None:
             new = finalize_page(html, page, html_dir)
