@@ -78,6 +78,17 @@ def write_entry(path, text):
     write_atomic(path, hashlib.sha256(text.encode()).hexdigest() + '\n' + text)
 
 
+def keep_compiled_templates(environment, build_dir):
+    """Jinja compiles templates to Python in every process; keep the
+    compiled code under _build/cache/jinja (Jinja checks it against each
+    template's source) so that later builds load it instead."""
+    import jinja2
+    folder = pathlib.Path(build_dir) / 'cache' / 'jinja'
+    folder.mkdir(parents=True, exist_ok=True)
+    environment.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+    return environment
+
+
 def run_main(main):
     """Run a command-line entry point; a BookError ends it with its message."""
     try:

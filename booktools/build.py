@@ -16,7 +16,8 @@ import sys
 import tempfile
 
 from booktools import (BookError, ROOT, config, execute, notebook_sources,
-                       notebooks, read_entry, write_entry)
+                       keep_compiled_templates, notebooks, read_entry,
+                       write_entry)
 
 BUILD = ROOT / '_build'
 RST_DIR = BUILD / 'rst'
@@ -68,16 +69,9 @@ def _patch_d2lbook():
 
 
 def _cached_templates(create):
-    """nbconvert compiles its reST templates in every build; keep the
-    compiled code (checked against the templates' source) instead."""
+    """nbconvert's reST templates, compiled once, not in every build."""
     def created(self):
-        import jinja2
-        environment = create(self)
-        folder = BUILD / 'cache' / 'jinja'
-        folder.mkdir(parents=True, exist_ok=True)
-        environment.bytecode_cache = jinja2.FileSystemBytecodeCache(
-            str(folder))
-        return environment
+        return keep_compiled_templates(create(self), BUILD)
     return created
 
 

@@ -21,7 +21,8 @@ import shutil
 from bs4 import BeautifulSoup, NavigableString
 from sphinx.search.en import SearchEnglish
 
-from booktools import BookError, read_entry, write_atomic, write_entry
+from booktools import (BookError, keep_compiled_templates, read_entry,
+                       write_atomic, write_entry)
 from booktools.notebooks import HTML_DIR as NOTEBOOKS, ZIP_NAME
 
 STATIC = pathlib.Path(__file__).resolve().parent / 'static'
@@ -177,16 +178,12 @@ def _copy_only_kept_static(app):
 
 
 def _cache_templates(app):
-    """Jinja compiles the theme's templates to Python in every build; keep
-    the compiled code (checked against each template's source) instead."""
-    import jinja2
+    """The theme's templates, compiled once, not in every build."""
     templates = getattr(app.builder, 'templates', None)
     environment = getattr(templates, 'environment', None)
     if environment is not None:
-        folder = pathlib.Path(app.doctreedir).parent.parent / 'cache' / 'jinja'
-        folder.mkdir(parents=True, exist_ok=True)
-        environment.bytecode_cache = jinja2.FileSystemBytecodeCache(
-            str(folder))
+        keep_compiled_templates(environment,
+                                pathlib.Path(app.doctreedir).parent.parent)
 
 
 # --- finalize --------------------------------------------------------------

@@ -139,14 +139,20 @@ def test_hand_edited_evaluated_notebook_is_rewritten(book):
     assert evaluated.read_text() == good
 
 
-def test_damaged_finalized_page_is_not_served(book):
-    """Post-processed pages are kept by content; a damaged one is redone."""
+def test_damaged_page_and_template_caches_are_not_served(book):
+    """Post-processed pages are kept by content, Jinja templates compiled;
+    a damaged entry of either is redone, never used."""
     assert build(book).returncode == 0
     pages = book / '_build' / 'cache' / 'pages'
     entries = sorted(pages.iterdir())
     assert entries
     for entry in entries:
         entry.write_text(entry.read_text()[:-40] + 'DAMAGED')
+    templates = sorted((book / '_build' / 'cache' / 'jinja').iterdir())
+    assert len(templates) > 5  # the theme's and nbconvert's
+    for entry in templates:
+        entry.write_bytes(entry.read_bytes()[:len(entry.read_bytes()) // 2])
+    shutil.rmtree(book / '_build' / 'rst')  # so nbconvert renders again
     shutil.rmtree(book / '_build' / 'html')  # so Sphinx writes every page
     result = build(book)
     assert result.returncode == 0, result.stdout + result.stderr
