@@ -279,11 +279,12 @@ def _timed(timings, name, step):
     timings[name] = round(time.perf_counter() - start, 3)
 
 
-def _render(conn):
+def _render(conn, other_end):
     """The rendering process: warm up, then on `render` run Sphinx, on
     `finalize` post-process the pages; report timings or the problem."""
     import importlib
     import traceback
+    other_end.close()  # so that a build that dies reads here as the end
     timings = {}
     try:
         for name in WARM:
@@ -318,8 +319,8 @@ class Renderer:
         import multiprocessing
         context = multiprocessing.get_context('fork')
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_render, args=(child,),
-                                       daemon=True)
+        self.process = context.Process(target=_render,
+                                       args=(child, self.conn), daemon=True)
         self.process.start()
         child.close()
 

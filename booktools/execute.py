@@ -507,6 +507,16 @@ def main(argv=None):
           f'{len(executed)} executed, the rest from cache', flush=True)
 
 
+def _die_with_parent():
+    """In a worker: if the build is killed, go too (Linux), rather than wait
+    forever for work. The zygote stops when its stdin closes, and its
+    kernels with it."""
+    import ctypes
+    import signal
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def evaluate(sources, env_digest, zygote):
     """Write each evaluated notebook, from the cache or by running it;
     return those that ran and the problems found."""
@@ -522,7 +532,8 @@ def evaluate(sources, env_digest, zygote):
     if to_run:
         address = zygote.start()
         workers = max(1, min(len(to_run), os.cpu_count() or 1))
-        with ProcessPoolExecutor(workers) as pool:
+        with ProcessPoolExecutor(workers,
+                                 initializer=_die_with_parent) as pool:
             futures = [pool.submit(run_and_write, src, env_digest, address)
                        for src in to_run]
             for src, future in zip(to_run, futures):

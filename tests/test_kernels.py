@@ -29,14 +29,17 @@ def test_forked_kernel_gives_the_outputs_of_a_fresh_kernel():
 
 def processes_running(path):
     """Pids whose command line mentions `path` (forked kernels keep the
-    zygote's command line)."""
+    zygote's command line) or whose working folder is inside it."""
     found = []
     for proc in pathlib.Path('/proc').iterdir():
+        if not proc.name.isdigit():
+            continue
         try:
             cmdline = (proc / 'cmdline').read_bytes()
+            cwd = os.readlink(proc / 'cwd')
         except OSError:
             continue
-        if proc.name.isdigit() and str(path).encode() in cmdline:
+        if str(path).encode() in cmdline or cwd.startswith(str(path)):
             found.append(int(proc.name))
     return found
 
@@ -48,7 +51,34 @@ def test_no_zygote_or_kernel_outlives_the_build(book):
     result = build(book)
     assert result.returncode == 0, result.stdout + result.stderr
     assert '[eval] chapters/init_errors.md: executing' in result.stdout
-    assert processes_running(book / 'booktools' / 'zygote.py') == []
+    assert processes_running(book) == []
+
+
+def test_killed_build_leaves_no_process_behind(book):
+    """`kill -9` on the build while kernels run: its workers, the zygote and
+    the kernels all go within seconds."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    for name in ('init_errors', 'deferred_init'):  # two kernels, kept busy
+        path = book / 'chapters' / f'{name}.md'
+        path.write_text(path.read_text().replace(
+            '```{.python .input}\n',
+            '```{.python .input}\nimport time\ntime.sleep(30)\n', 1))
+    proc = subprocess.Popen([sys.executable, '-m', 'booktools.build', 'html'],
+                            cwd=book, stdout=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if 'executing' in line:
+            break
+    time.sleep(3)  # the kernels are sleeping in their first cell
+    assert len(processes_running(book)) >= 4  # build, workers, kernels
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while processes_running(book) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_running(book) == []
 
 
 def test_zygote_stops_kernels_left_running(tmp_path):
