@@ -32,6 +32,9 @@ BUILD_CACHE_HOME = (pathlib.Path(sys.prefix) / 'var' / 'booktools-home'
 EVAL_DIR = ROOT / '_build' / 'eval'
 EXPECT_RE = re.compile(r'^#@expect_error[ \t]+([A-Za-z_]\w*)[ \t]*$')
 FENCE_RE = re.compile(r'^```\{\.python \.input')
+# A whole code cell, fence to fence, in a source read as bytes.
+CODE_RE = re.compile(FENCE_RE.pattern.encode() + rb'[^\n]*\n(.*?)^```',
+                     re.M | re.S)
 TIMEOUT = 20 * 60  # seconds per cell, d2lbook's limit per notebook
 
 
@@ -272,12 +275,10 @@ def _forked_launcher(address):
             conn.connect(address)
             conn.sendall(json.dumps({'argv': argv, 'cwd': str(cwd),
                                      'env': dict(env)}).encode() + b'\n')
-            reply = b''
-            while not reply.endswith(b'\n'):
-                chunk = conn.recv(64)
-                if not chunk:
-                    raise RuntimeError('the kernel zygote stopped')
-                reply += chunk
+            with conn.makefile('rb') as stream:
+                reply = stream.readline()
+        if not reply:
+            raise RuntimeError('the kernel zygote stopped')
         return ForkedKernel(int(reply))
     return launch_kernel
 
@@ -372,9 +373,10 @@ def prepare(src, env_digest):
     return nb, code_cells, key, outputs
 
 
-def run_and_write(src, env_digest, zygote):
-    """Run a notebook in a new kernel, cache and write it (in a worker)."""
-    nb, code_cells, key, _ = prepare(src, env_digest)
+def run_and_write(src, nb, key, zygote):
+    """Run a notebook `prepare` read in a new kernel, cache and write it
+    (in a worker)."""
+    code_cells = [c for c in nb.cells if c.cell_type == 'code']
     print(f'[eval] {rel(src)}: executing', flush=True)
     outputs = run_notebook(src, nb, code_cells, eval_path(src).parent,
                            zygote)
@@ -401,8 +403,15 @@ def write(src, nb, code_cells, outputs):
     tgt = eval_path(src)
     if not tgt.exists() or tgt.read_text(encoding='utf-8') != text:
         tgt.write_text(text, encoding='utf-8')
-    elif tgt.stat().st_mtime <= src.stat().st_mtime:
-        os.utime(tgt)  # keep d2lbook from re-evaluating an unchanged notebook
+    else:
+        keep_newer(tgt, src)
+
+
+def keep_newer(tgt, src):
+    """d2lbook re-evaluates a notebook older than its source: keep an
+    unchanged one newer."""
+    if tgt.stat().st_mtime <= src.stat().st_mtime:
+        os.utime(tgt)
 
 
 def prepare_eval_dir(sources):
@@ -426,7 +435,6 @@ def prepare_eval_dir(sources):
 
 
 MANIFEST = EVAL_DIR / '.sources.json'
-CODE_RE = re.compile(rb'^```\{\.python \.input[^\n]*\n(.*?)^```', re.M | re.S)
 
 
 def _digest(*parts):
@@ -456,17 +464,14 @@ def code_digest(source, env_digest):
     return _digest(env_digest.encode(), *CODE_RE.findall(source))
 
 
-def up_to_date(src, source, recorded, env_digest):
-    """Is `_build/eval/<src>.ipynb` exactly what this source would give?
-    Then the source need not even be parsed: most of a prose edit's build
-    is one notebook, not all of them."""
-    tgt = eval_path(src)
-    if not recorded or recorded[:2] != [fingerprint(src, source, env_digest),
-                                        _digest(_read_bytes(tgt))]:
-        return False
-    if tgt.stat().st_mtime <= src.stat().st_mtime:
-        os.utime(tgt)  # keep d2lbook from re-evaluating it
-    return True
+def manifest_entry(src, source, env_digest):
+    """What `_build/eval/<src>.ipynb` is made from, what it holds, and the
+    source's code. When all three are what the last build recorded, the
+    source need not even be parsed: most of a prose edit's build is one
+    notebook, not all of them."""
+    return [fingerprint(src, source, env_digest),
+            _digest(_read_bytes(eval_path(src))),
+            code_digest(source, env_digest)]
 
 
 def main(argv=None):
@@ -486,23 +491,28 @@ def main(argv=None):
     # Read once, before anything runs: a source saved during the build is
     # recorded as it was, so the next build sees that it changed.
     texts = {src: src.read_bytes() for src in sources}
-    stale = [src for src in sources if not up_to_date(
-        src, texts[src], manifest.get(rel(src)), env_digest)]
+    entries = {src: manifest_entry(src, texts[src], env_digest)
+               for src in sources}
+    recorded = {src: manifest.get(rel(src)) for src in sources}
+    stale = [src for src in sources if recorded[src] != entries[src]]
+    for src in sources:
+        if src not in stale:
+            keep_newer(eval_path(src), src)
     with Zygote() as zygote:
         # Code that differs from the last build's: some kernel will likely
         # run, so the zygote imports while the sources are parsed.
-        if any(manifest.get(rel(src), [None] * 3)[2:] !=
-               [code_digest(texts[src], env_digest)] or
+        if any(not isinstance(recorded[src], list) or
+               recorded[src][2:] != entries[src][2:] or
                not cache_path(src).exists() for src in stale):
             zygote.start()
         executed, problems = evaluate(stale, env_digest, zygote)
     if problems:
         raise BookError('\n'.join(problems))
+    for src in stale:  # their evaluated notebook or cache entry changed
+        entries[src] = manifest_entry(src, texts[src], env_digest)
     write_atomic(MANIFEST, json.dumps(
-        {rel(src): [fingerprint(src, texts[src], env_digest),
-                    _digest(eval_path(src).read_bytes()),
-                    code_digest(texts[src], env_digest)]
-         for src in sources}, indent=1, sort_keys=True))
+        {rel(src): entries[src] for src in sources}, indent=1,
+        sort_keys=True))
     print(f'[eval] {len(sources)} notebooks, '
           f'{len(executed)} executed, the rest from cache', flush=True)
 
@@ -523,9 +533,9 @@ def evaluate(sources, env_digest, zygote):
     from concurrent.futures import ProcessPoolExecutor
     to_run = []
     for src in sources:
-        nb, code_cells, _, outputs = prepare(src, env_digest)
+        nb, code_cells, key, outputs = prepare(src, env_digest)
         if outputs is None:
-            to_run.append(src)
+            to_run.append((src, nb, key))
         else:
             write(src, nb, code_cells, outputs)
     problems = []
@@ -534,9 +544,9 @@ def evaluate(sources, env_digest, zygote):
         workers = max(1, min(len(to_run), os.cpu_count() or 1))
         with ProcessPoolExecutor(workers,
                                  initializer=_die_with_parent) as pool:
-            futures = [pool.submit(run_and_write, src, env_digest, address)
-                       for src in to_run]
-            for src, future in zip(to_run, futures):
+            futures = [pool.submit(run_and_write, src, nb, key, address)
+                       for src, nb, key in to_run]
+            for (src, _, _), future in zip(to_run, futures):
                 try:
                     future.result()
                 except BookError as e:
@@ -544,7 +554,7 @@ def evaluate(sources, env_digest, zygote):
                 except Exception as e:  # a worker or kernel that failed
                     problems.append(f'{rel(src)}: could not be evaluated: '
                                     f'{type(e).__name__}: {e}')
-    return to_run, problems
+    return [src for src, _, _ in to_run], problems
 
 
 if __name__ == '__main__':

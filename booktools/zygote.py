@@ -48,16 +48,6 @@ def become_kernel(request, ready):
         os._exit(status)  # never return into the loop below
 
 
-def read_request(conn):
-    data = b''
-    while not data.endswith(b'\n'):
-        chunk = conn.recv(65536)
-        if not chunk:
-            raise EOFError
-        data += chunk
-    return json.loads(data)
-
-
 def main():
     """Serve until stdin closes: the build closes it when done, and the
     system closes it if the build dies."""
@@ -75,9 +65,11 @@ def main():
                 return
             conn, _ = listener.accept()
             with conn:
-                try:
-                    request = read_request(conn)
-                except (EOFError, ValueError):
+                with conn.makefile('rb') as stream:
+                    line = stream.readline()
+                try:  # one line of JSON
+                    request = json.loads(line)
+                except ValueError:  # nothing, or not JSON
                     continue
                 wait, ready = os.pipe()
                 pid = os.fork()
