@@ -232,7 +232,7 @@ def remove_stale_pages():
     generated = {'genindex.html', 'search.html', 'py-modindex.html'}
     for page in HTML_DIR.rglob('*.html'):
         relative = page.relative_to(HTML_DIR)
-        if relative.parts[0] in ('_static', '_images', notebooks.HTML_DIR):
+        if relative.parts[0] in ('_static', '_images', notebooks.IN_HTML):
             continue
         if (str(relative) not in generated and
                 not (RST_DIR / relative.with_suffix('.rst')).exists()):
@@ -362,7 +362,7 @@ def html(argv=()):
         renderer.send('render')
         # Meanwhile, here: the notebooks the pages link to.
         _timed(timings, 'notebooks', lambda: notebooks.export(
-            HTML_DIR / notebooks.HTML_DIR))
+            HTML_DIR / notebooks.IN_HTML))
         renderer.send('finalize')
         timings.update(renderer.result())
     finally:

@@ -19,7 +19,7 @@ from booktools.execute import EVAL_DIR
 
 EDITIONS = {'en': 'en', 'ko': 'ko', 'bilingual': 'both'}
 ZIP_NAME = 'deferred-init-notebooks.zip'
-HTML_DIR = 'notebooks'  # where the HTML book keeps them, under _build/html
+IN_HTML = 'notebooks'  # the folder under _build/html that holds them
 
 
 TOC = re.compile(r'^```toc\n(.*?)^```$', re.M | re.S)

@@ -11,6 +11,7 @@ post-processes `_build/html` after Sphinx has written it:
   `_static/book.js` can show English, Korean or both.
 """
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -23,7 +24,7 @@ from sphinx.search.en import SearchEnglish
 
 from booktools import (BookError, keep_compiled_templates, read_entry,
                        write_atomic, write_entry)
-from booktools.notebooks import HTML_DIR as NOTEBOOKS, ZIP_NAME
+from booktools.notebooks import IN_HTML as NOTEBOOKS, ZIP_NAME
 
 STATIC = pathlib.Path(__file__).resolve().parent / 'static'
 # Relative to _static/. The "-full" build has every TeX extension inside, so
@@ -73,6 +74,7 @@ SWITCH = """<div class="lang-switch" role="group" aria-label="Language / 언어"
 </button></div>"""
 
 
+@functools.cache  # read by conf.py, the static list and finalize, once
 def fingerprint():
     """Changes whenever this file or the book's static files do."""
     digest = hashlib.sha256(pathlib.Path(__file__).read_bytes())
@@ -115,6 +117,11 @@ def setup(app):
     app.connect('builder-inited', _copy_only_kept_static)
 
 
+def _build_dir(app):
+    """_build/, from Sphinx's _build/doctrees/<builder>."""
+    return pathlib.Path(app.doctreedir).parent.parent
+
+
 # --- the theme's static files ----------------------------------------------
 # Sphinx copies the theme's ~650 static files into _static/ on every build and
 # finalize() deletes all but the few pages use: most of a small rebuild. The
@@ -151,8 +158,7 @@ def _copy_only_kept_static(app):
     builder = app.builder
     if builder.name != 'html':
         return
-    build_dir = pathlib.Path(app.doctreedir).parent.parent
-    kept = _kept_static(build_dir)
+    kept = _kept_static(_build_dir(app))
     if kept is None:
         return  # first build, or something changed: copy all, prune after
     parents = set()
@@ -182,8 +188,7 @@ def _cache_templates(app):
     templates = getattr(app.builder, 'templates', None)
     environment = getattr(templates, 'environment', None)
     if environment is not None:
-        keep_compiled_templates(environment,
-                                pathlib.Path(app.doctreedir).parent.parent)
+        keep_compiled_templates(environment, _build_dir(app))
 
 
 # --- finalize --------------------------------------------------------------
