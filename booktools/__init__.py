@@ -89,6 +89,17 @@ def keep_compiled_templates(environment, build_dir):
     return environment
 
 
+def die_with_parent():
+    """In a forked helper (pool worker, build, web server): when the process
+    that forked it dies, even by SIGKILL, die too (Linux) rather than work on
+    for nobody. The zygote stops when its stdin closes, and its kernels
+    with it."""
+    import ctypes
+    import signal
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def run_main(main):
     """Run a command-line entry point; a BookError ends it with its message."""
     try:

@@ -20,7 +20,8 @@ import sys
 
 import nbformat
 
-from booktools import BookError, ROOT, notebook_sources, write_atomic
+from booktools import (BookError, ROOT, die_with_parent, notebook_sources,
+                       write_atomic)
 
 CACHE_DIR = ROOT / '_build' / 'cache'
 # Kernels' own home for matplotlib's font list and IPython's profile: kept
@@ -517,16 +518,6 @@ def main(argv=None):
           f'{len(executed)} executed, the rest from cache', flush=True)
 
 
-def _die_with_parent():
-    """In a worker: if the build is killed, go too (Linux), rather than wait
-    forever for work. The zygote stops when its stdin closes, and its
-    kernels with it."""
-    import ctypes
-    import signal
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
 def evaluate(sources, env_digest, zygote):
     """Write each evaluated notebook, from the cache or by running it;
     return those that ran and the problems found."""
@@ -543,7 +534,7 @@ def evaluate(sources, env_digest, zygote):
         address = zygote.start()
         workers = max(1, min(len(to_run), os.cpu_count() or 1))
         with ProcessPoolExecutor(workers,
-                                 initializer=_die_with_parent) as pool:
+                                 initializer=die_with_parent) as pool:
             futures = [pool.submit(run_and_write, src, nb, key, address)
                        for src, nb, key in to_run]
             for (src, _, _), future in zip(to_run, futures):
