@@ -44,12 +44,10 @@ SOURCE_LIST := _build/sources.txt
 $(shell mkdir -p _build && (echo '$(SOURCES)' | cmp -s - $(SOURCE_LIST) || \
   echo '$(SOURCES)' > $(SOURCE_LIST)))
 
-# The stamp gets the build's start time: a file saved during the build is
-# newer than it, so the next `make html` builds again.
+# The build stamps .done with its start time: a file saved during the build
+# is newer than it, so the next `make html` builds again.
 _build/html/.done: $(VENV)/.installed $(SOURCES) $(SOURCE_LIST)
-	touch _build/.html-start
 	$(RUN) -m booktools.build html
-	touch -r _build/.html-start $@
 
 html: _build/html/.done ## Evaluate every notebook and render the HTML book into _build/html/
 

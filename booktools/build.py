@@ -22,6 +22,11 @@ from booktools import (BookError, ROOT, config, execute, notebook_sources,
 BUILD = ROOT / '_build'
 RST_DIR = BUILD / 'rst'
 HTML_DIR = BUILD / 'html'
+# `make html`'s target. It gets the build's start time (that of START), so a
+# source saved during a build is newer and the next `make html` builds again.
+START = BUILD / '.html-start'
+DONE = HTML_DIR / '.done'
+LOCK = BUILD / '.lock'
 
 
 def _verbatim_outputs(convert):
@@ -351,11 +356,28 @@ class Renderer:
             self.process.join()
 
 
+def one_build_at_a_time():
+    """Hold _build/.lock for the whole build: a `make html` started while
+    `make serve` rebuilds waits for it instead of writing the same files."""
+    import fcntl
+    BUILD.mkdir(parents=True, exist_ok=True)
+    lock = open(LOCK, 'w')
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print('[html] waiting for another build of this book (make serve?) '
+              'to finish', flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
+
+
 def html(argv=()):
     import json
     timings = {}
     renderer = Renderer()
     try:
+        lock = one_build_at_a_time()
+        START.touch()
         _timed(timings, 'config', config.check)
         _timed(timings, 'eval', execute.main)
         _timed(timings, 'rst', render_rst)
@@ -371,6 +393,10 @@ def html(argv=()):
                                       check_no_local_paths(execute.EVAL_DIR)))
     # For `make bench`, which reports Sphinx's share of a build.
     (BUILD / 'timings.json').write_text(json.dumps(timings))
+    DONE.touch()
+    start = START.stat()
+    os.utime(DONE, ns=(start.st_atime_ns, start.st_mtime_ns))
+    lock.close()
     print(f'[html] done: open {os.path.relpath(HTML_DIR, ROOT)}/index.html',
           flush=True)
 
