@@ -63,8 +63,11 @@ lab: notebooks ## Open the notebooks in JupyterLab, with the book's own kernel
 	JUPYTER_PATH="$(CURDIR)/$(VENV)/share/jupyter" $(RUN) -m jupyter lab \
 	  --notebook-dir=_build/notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
-serve: html ## Serve _build/html on localhost and print the URL
-	$(RUN) -m booktools.serve
+# Not `serve: html`: serve builds by itself, and keeps serving (and
+# watching) when a build fails.
+PORT ?= 8000
+serve: $(VENV)/.installed ## Serve _build/html on localhost; rebuild it on every save
+	$(RUN) -m booktools.serve --port $(PORT)
 
 pdf: html ## English, Korean and bilingual PDFs in _build/pdf/ (installs TeX as root)
 	$(RUN) -m booktools.sysdeps pdf

@@ -51,6 +51,24 @@ def build(book, *args):
                                'HOME': str(book.parent / 'home')})
 
 
+def processes_running(path):
+    """Pids whose command line mentions `path` (forked kernels keep the
+    zygote's command line) or whose working folder is inside it."""
+    found = []
+    import os
+    for proc in pathlib.Path('/proc').iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / 'cmdline').read_bytes()
+            cwd = os.readlink(proc / 'cwd')
+        except OSError:
+            continue
+        if str(path).encode() in cmdline or cwd.startswith(str(path)):
+            found.append(int(proc.name))
+    return found
+
+
 @pytest.fixture
 def book(tmp_path):
     return copy_book(tmp_path / 'book')

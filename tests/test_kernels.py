@@ -1,9 +1,8 @@
 """Kernels forked from the zygote behave like fresh ones and none outlives
 the build."""
 import os
-import pathlib
 
-from conftest import ROOT, build
+from conftest import ROOT, build, processes_running
 
 from booktools import execute
 
@@ -25,23 +24,6 @@ def test_forked_kernel_gives_the_outputs_of_a_fresh_kernel():
     assert forked == fresh
     assert any('image/png' in out.get('data', {})
                for cell in fresh['conv_shapes'] for out in cell['outputs'])
-
-
-def processes_running(path):
-    """Pids whose command line mentions `path` (forked kernels keep the
-    zygote's command line) or whose working folder is inside it."""
-    found = []
-    for proc in pathlib.Path('/proc').iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / 'cmdline').read_bytes()
-            cwd = os.readlink(proc / 'cwd')
-        except OSError:
-            continue
-        if str(path).encode() in cmdline or cwd.startswith(str(path)):
-            found.append(int(proc.name))
-    return found
 
 
 def test_no_zygote_or_kernel_outlives_the_build(book):

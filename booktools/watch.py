@@ -1,0 +1,147 @@
+"""Rebuild the book each time a source is saved (the loop `make serve` runs).
+
+A rebuild is the same build as `make html`, forked from this process, which
+imported d2lbook, nbconvert and Sphinx once when it started: a prose edit
+then costs the conversion and Sphinx's work, not a second of imports. Each
+build is a fresh fork, so nothing one build changes leaks into the next.
+
+A change to the build's own code or pins cannot be picked up by a fork of
+old code: the loop restarts itself through `make serve`, which reinstalls the
+environment if the pins changed.
+"""
+import importlib
+import os
+import sys
+import time
+import traceback
+
+from booktools import BookError, ROOT, die_with_parent
+
+# What `make html` depends on (SOURCES in the Makefile; a test keeps the two
+# lists the same). A change to CONTENT is rebuilt by a fork of this process;
+# a change to TOOLS restarts it.
+CONTENT = ['config.ini', 'index.md', 'chapters/*.md', 'img/*']
+TOOLS = ['booktools/*.py', 'booktools/static/*', 'requirements.txt',
+         'constraints.txt', 'Makefile']
+POLL = 0.05  # seconds between two looks at the sources' modification times
+
+
+def snapshot(patterns):
+    """{path: (mtime, size)} of every file the patterns match now."""
+    found = {}
+    for pattern in patterns:
+        for path in ROOT.glob(pattern):
+            try:
+                st = path.stat()
+            except FileNotFoundError:  # deleted while we looked
+                continue
+            if path.is_file():
+                found[path.relative_to(ROOT).as_posix()] = (st.st_mtime_ns,
+                                                            st.st_size)
+    return found
+
+
+def settled(patterns):
+    """A snapshot taken once saving has stopped: an editor may write a file
+    in several steps, and a half-written file must not be built."""
+    now = snapshot(patterns)
+    while True:
+        time.sleep(POLL / 2)
+        again = snapshot(patterns)
+        if again == now:
+            return now
+        now = again
+
+
+def is_stale(files):
+    """True when `make html` would build: a source is newer than the stamp."""
+    from booktools.build import DONE
+    try:
+        done = DONE.stat().st_mtime_ns
+    except FileNotFoundError:
+        return True
+    return any(mtime > done for mtime, _ in files.values())
+
+
+def warm():
+    """Import, once, what every build would otherwise import again, and do
+    the first-use work that compiles something once per process."""
+    from booktools import build, execute, notebook_sources
+    for name in ('booktools.notebooks', 'd2lbook.build', 'd2lbook.config',
+                 'd2lbook.rst', *build.WARM):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass  # a later version may have moved it; only time is lost
+    import docutils.core
+    import nbformat
+    from pygments.lexers import PythonLexer
+    sources = notebook_sources()
+    if sources:  # notedown's parser, nbformat's schema validator
+        nbformat.writes(execute.read_source(sources[0])[0])
+    list(PythonLexer().get_tokens('x = [1]\n'))  # its token tables
+    docutils.core.publish_doctree(  # docutils' reST patterns
+        'Title\n=====\n\n*a* ``b`` :math:`c`\n\n- d\n\n.. code:: python\n\n'
+        '   e = 1\n', settings_overrides={'report_level': 5})
+
+
+def build_once():
+    """Run one `make html` build in a fork; True if it succeeded."""
+    from booktools import build
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            die_with_parent()
+            build.html()
+            code = 0
+        except BookError as e:
+            print(f'error: {e}', file=sys.stderr)
+        except KeyboardInterrupt:
+            code = 130
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except BaseException:  # Ctrl+C: the build got it too; wait for its end
+        os.waitpid(pid, 0)
+        raise
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+def rebuild():
+    start = time.perf_counter()
+    if build_once():
+        print(f'[watch] built in {time.perf_counter() - start:.2f} s',
+              flush=True)
+    else:
+        print('[watch] the build failed (see above): fix the source and save '
+              'it again', flush=True)
+
+
+def loop(restart):
+    """Build when stale, then rebuild after every save, until Ctrl+C. On a
+    change to TOOLS, call `restart` (which does not return)."""
+    warm()
+    content = snapshot(CONTENT)
+    tools = snapshot(TOOLS)
+    if is_stale({**content, **tools}):
+        rebuild()
+    print('[watch] watching the sources: save one and the book is rebuilt '
+          '(Ctrl+C stops)', flush=True)
+    while True:
+        time.sleep(POLL)
+        if snapshot(TOOLS) != tools:
+            settled(TOOLS)
+            print('[watch] the build tools or pins changed: restarting',
+                  flush=True)
+            restart()
+        if snapshot(CONTENT) != content:
+            content = settled(CONTENT)
+            rebuild()

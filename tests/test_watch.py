@@ -1,0 +1,185 @@
+"""`make serve` rebuilds on save; builds of one checkout never overlap."""
+import fcntl
+import os
+import pathlib
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, processes_running
+
+from booktools import watch
+
+ENV = {'PATH': f'{pathlib.Path(sys.executable).parent}:/usr/bin:/bin'}
+CHAPTER = pathlib.Path('chapters') / 'deferred_init.md'
+
+
+class Serve:
+    """`python -m booktools.serve --port 0` in a copy of the book, its
+    output read line by line."""
+
+    def __init__(self, book):
+        self.book = book
+        self.proc = subprocess.Popen(
+            [sys.executable, '-m', 'booktools.serve', '--port', '0'],
+            cwd=book, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, env={**ENV, 'HOME': str(book.parent / 'home')})
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.url = re.search(r'http://127\.0\.0\.1:\d+/',
+                             self.expect('Serving')[-1]).group(0)
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def expect(self, prefix, timeout=120):
+        """Every line up to and including the first that starts with
+        `prefix`; fails with what was said if it never comes."""
+        seen = []
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0, deadline -
+                                                  time.monotonic()))
+            except queue.Empty:
+                line = None
+            if line is None:
+                pytest.fail(f'never said {prefix!r}; said:\n{"".join(seen)}')
+            seen.append(line)
+            if line.startswith(prefix):
+                return seen
+
+    def page(self, path):
+        with urllib.request.urlopen(self.url + path) as response:
+            return response.read().decode()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def served(book):
+    """A built copy of the book with `serve` running in it."""
+    (book / '.venv').symlink_to(ROOT / '.venv')
+    made = subprocess.run(['make', 'html'], cwd=book, capture_output=True,
+                          text=True)
+    assert made.returncode == 0, made.stdout + made.stderr
+    serve = Serve(book)
+    serve.expect('[watch] watching')
+    yield serve
+    serve.close()
+
+
+def edit(book, old, new):
+    path = book / CHAPTER
+    text = path.read_text(encoding='utf-8')
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding='utf-8')
+
+
+def test_saved_prose_edit_is_served_without_running_code(served):
+    book = served.book
+    edit(book, '::: en\n', '::: en\nA sentence saved while serving.\n')
+    said = ''.join(served.expect('[watch] built'))
+    assert '0 executed' in said and 'executing' not in said, said
+    assert 'A sentence saved while serving.' in served.page(
+        'chapters/deferred_init.html')
+    # The watch stamps the build as `make html` does: nothing left to do.
+    again = subprocess.run(['make', 'html'], cwd=book, capture_output=True,
+                           text=True)
+    assert again.returncode == 0 and 'booktools' not in again.stdout, \
+        again.stdout
+
+
+def test_saved_code_edit_reruns_that_notebook(served):
+    edit(served.book, '```{.python .input}\n',
+         '```{.python .input}\nprint("from the watch", 6 * 7)\n')
+    said = ''.join(served.expect('[watch] built'))
+    assert '[eval] chapters/deferred_init.md: executing' in said
+    assert '1 executed' in said
+    assert 'from the watch 42' in served.page('chapters/deferred_init.html')
+
+
+def test_broken_save_is_reported_and_the_next_save_is_built(served):
+    book = served.book
+    edit(book, '::: en\n', '::: en\nSee :numref:`sec_no_such_label`.\n')
+    said = ''.join(served.expect('[watch] the build failed'))
+    assert re.search(r'chapters/deferred_init\.md:\d+: .*sec_no_such_label',
+                     said), said
+    assert served.proc.poll() is None  # still serving, still watching
+    edit(book, 'See :numref:`sec_no_such_label`.\n', 'Fixed.\n')
+    served.expect('[watch] built')
+    assert 'Fixed.' in served.page('chapters/deferred_init.html')
+
+
+def test_changed_build_code_restarts_serve_on_the_same_port(served):
+    site = served.book / 'booktools' / 'site.py'
+    site.write_text(site.read_text() + '\n# edited while serving\n')
+    said = ''.join(served.expect('[watch] the build tools or pins changed'))
+    said += ''.join(served.expect('Serving'))
+    assert served.url in said  # the same address keeps working
+    served.expect('[watch] built')  # newer build code: the book is rebuilt
+    served.expect('[watch] watching')
+    assert 'Deferred' in served.page('index.html')
+
+
+def test_killed_serve_leaves_no_process_behind(served):
+    """`kill -9` on serve in the middle of a rebuild that runs a kernel:
+    the web server, the build, its workers and kernels all go."""
+    edit(served.book, '```{.python .input}\n',
+         '```{.python .input}\nimport time\ntime.sleep(30)\n')
+    served.expect('[eval] chapters/deferred_init.md: executing')
+    deadline = time.monotonic() + 20
+    while (len(processes_running(served.book)) < 4 and
+           time.monotonic() < deadline):
+        time.sleep(0.2)  # serve, web server, build, worker, zygote, kernel
+    assert len(processes_running(served.book)) >= 4
+    served.proc.send_signal(signal.SIGKILL)
+    served.proc.wait()
+    deadline = time.monotonic() + 10
+    while processes_running(served.book) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_running(served.book) == []
+
+
+def test_build_waits_while_another_build_holds_the_book(book):
+    """A `make html` started during a rebuild by `make serve` waits: it
+    reads no source and writes nothing until the first build ends."""
+    lock_path = book / '_build' / '.lock'
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        proc = subprocess.Popen(
+            [sys.executable, '-m', 'booktools.build', 'html'], cwd=book,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**ENV, 'HOME': str(book.parent / 'home')})
+        first = proc.stdout.readline()
+        assert first.startswith('[html] waiting for another build'), first
+        assert proc.poll() is None
+        assert not (book / '_build' / '.html-start').exists()
+        assert not (book / '_build' / 'eval').exists()
+    rest = proc.communicate(timeout=300)[0]
+    assert proc.returncode == 0, rest
+    assert (book / '_build' / 'html' / 'index.html').exists()
+
+
+def test_serve_watches_exactly_what_make_html_depends_on():
+    make = subprocess.run(
+        ['make', '--no-print-directory', '--eval',
+         'print-sources: ; @echo $(SOURCES)', 'print-sources'],
+        cwd=ROOT, capture_output=True, text=True, check=True)
+    depends = set(make.stdout.split()) | {'Makefile'}
+    watched = set(watch.snapshot(watch.CONTENT)) | set(
+        watch.snapshot(watch.TOOLS))
+    assert watched == depends
