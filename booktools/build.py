@@ -393,9 +393,12 @@ def html(argv=()):
                                       check_no_local_paths(execute.EVAL_DIR)))
     # For `make bench`, which reports Sphinx's share of a build.
     (BUILD / 'timings.json').write_text(json.dumps(timings))
-    DONE.touch()
+    # Stamped in one step: `make serve`'s pages reload when it changes.
+    stamp = DONE.with_name('.done.tmp')
+    stamp.touch()
     start = START.stat()
-    os.utime(DONE, ns=(start.st_atime_ns, start.st_mtime_ns))
+    os.utime(stamp, ns=(start.st_atime_ns, start.st_mtime_ns))
+    os.replace(stamp, DONE)
     lock.close()
     print(f'[html] done: open {os.path.relpath(HTML_DIR, ROOT)}/index.html',
           flush=True)
