@@ -4,8 +4,9 @@
 
 The pages work opened as files too; this is for readers who prefer a URL,
 for checking the book the way a web server delivers it, and for authors and
-translators: save a source and the book is rebuilt (booktools.watch); reload
-the page to see it. `--port 0` takes any free port. Ctrl+C stops it.
+translators: save a source and the book is rebuilt (booktools.watch), and
+the page open in the browser reloads itself. `--port 0` takes any free
+port. Ctrl+C stops it.
 """
 import argparse
 import functools
@@ -15,7 +16,26 @@ import signal
 import sys
 
 from booktools import BookError, ROOT, die_with_parent, watch
-from booktools.build import HTML_DIR
+from booktools.build import DONE, HTML_DIR
+
+# Served pages (never the files on disk) ask twice a second whether a build
+# has finished since they were served, and reload if so: save, and the page
+# in the browser shows the change. Only this server is asked.
+BUILT = '/__booktools_built__'
+RELOAD = ('<script>(function () {{ const ask = setInterval(function () {{'
+          f' fetch("{BUILT}", {{{{cache: "no-store"}}}})'
+          '.then(function (r) {{ return r.text(); }})'
+          '.then(function (t) {{ if (t !== "{built}") {{'
+          ' clearInterval(ask); location.reload(); }} }})'
+          '.catch(function () {{}}); }}, 500); }})();</script>')
+
+
+def built():
+    """When the last successful build started (its stamp), as text."""
+    try:
+        return str(DONE.stat().st_mtime_ns)
+    except FileNotFoundError:
+        return 'never'
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -23,6 +43,28 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def end_headers(self):
         self.send_header('Cache-Control', 'no-cache')
         super().end_headers()
+
+    def do_GET(self):
+        url = self.path.split('?')[0].split('#')[0]
+        if url == BUILT:
+            return self._send(built().encode(), 'text/plain')
+        path = self.translate_path(self.path)
+        if os.path.isdir(path) and url.endswith('/'):
+            path = os.path.join(path, 'index.html')
+        if path.endswith('.html') and os.path.isfile(path):
+            script = RELOAD.format(built=built()).encode()
+            with open(path, 'rb') as f:
+                page = f.read()
+            return self._send(page.replace(b'</body>', script + b'</body>', 1),
+                              'text/html; charset=utf-8')
+        return super().do_GET()
+
+    def _send(self, body, kind):
+        self.send_response(200)
+        self.send_header('Content-Type', kind)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 def serve_in_child(server):

@@ -1,10 +1,12 @@
 """Shared helpers: the tests read what `make html` built under _build/."""
 import pathlib
+import re
 import subprocess
 import sys
 
 import nbformat
 import pytest
+from playwright.sync_api import sync_playwright
 
 from booktools import copy_book  # noqa: F401  (tests import it from here)
 
@@ -72,3 +74,84 @@ def processes_running(path):
 @pytest.fixture
 def book(tmp_path):
     return copy_book(tmp_path / 'book')
+
+
+# --- a browser (Debian's Chromium through Playwright) ----------------------
+
+CHROMIUM = '/usr/bin/chromium'
+ARGS = ['--headless', '--no-sandbox', '--disable-gpu',
+        '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--no-first-run']
+
+
+@pytest.fixture(scope='module')
+def browser():
+    if not pathlib.Path(CHROMIUM).exists():
+        pytest.fail(f'{CHROMIUM} missing: apt-get install chromium')
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """A fresh browser context that blocks and records foreign requests,
+    and records failed local requests and console errors."""
+
+    def __init__(self, browser, allowed, **options):
+        self.allowed = allowed
+        self.foreign, self.failed, self.errors = [], [], []
+        self.context = browser.new_context(**options)
+        self.context.route(re.compile('.*'), self._route)
+        self.page = self.context.new_page()
+        self.page.on('request', self._request)
+        self.page.on('requestfailed', lambda r: self.allowed(r.url) and
+                     self.failed.append(f'{r.url} {r.failure}'))
+        self.page.on('console', lambda m: m.type == 'error' and
+                     self.errors.append(m.text))
+        self.page.on('pageerror', lambda e: self.errors.append(str(e)))
+
+    def _route(self, route):
+        if self.allowed(route.request.url):
+            route.continue_()
+        else:
+            route.abort()
+
+    def _request(self, request):
+        if not self.allowed(request.url):
+            self.foreign.append(request.url)
+
+    def open(self, url):
+        self.page.goto(url)
+        self.settle()
+
+    def settle(self):
+        self.page.wait_for_load_state('load')
+        # MathJax typesets after load; wait until it has finished.
+        self.page.evaluate('() => window.MathJax && MathJax.startup && '
+                           'MathJax.startup.promise')
+        self.page.wait_for_timeout(100)
+
+    def assert_clean(self):
+        assert not self.foreign, f'requests to other hosts: {self.foreign}'
+        assert not self.failed, f'failed requests: {self.failed}'
+        assert not self.errors, f'console errors: {self.errors}'
+
+    def close(self):
+        self.context.close()
+
+
+def local_file(url):
+    return url.startswith(('file:///', 'data:', 'blob:', 'about:'))
+
+
+@pytest.fixture
+def visit(browser):
+    visits = []
+
+    def make(allowed=local_file, **options):
+        visits.append(Visit(browser, allowed, **options))
+        return visits[-1]
+    yield make
+    for v in visits:
+        v.close()

@@ -111,6 +111,23 @@ def test_saved_code_edit_reruns_that_notebook(served):
     assert 'from the watch 42' in served.page('chapters/deferred_init.html')
 
 
+def test_served_page_reloads_itself_after_a_rebuild(served, visit):
+    v = visit(allowed=lambda url: url.startswith(served.url))
+    v.open(served.url + 'chapters/deferred_init.html')
+    v.page.evaluate('window.loadedBeforeTheEdit = true')
+    edit(served.book, '::: en\n', '::: en\nShown without a reload by hand.\n')
+    served.expect('[watch] built')
+    v.page.wait_for_function('document.body.textContent.includes('
+                             '"Shown without a reload by hand.")',
+                             timeout=20000)
+    assert v.page.evaluate('window.loadedBeforeTheEdit') is None  # reloaded
+    v.assert_clean()
+    # Only served pages carry the reload: the files on disk stay as built.
+    page = served.book / '_build' / 'html' / 'chapters' / 'deferred_init.html'
+    assert 'Shown without a reload by hand.' in page.read_text()
+    assert '__booktools_built__' not in page.read_text()
+
+
 def test_broken_save_is_reported_and_the_next_save_is_built(served):
     book = served.book
     edit(book, '::: en\n', '::: en\nSee :numref:`sec_no_such_label`.\n')
