@@ -89,15 +89,18 @@ def keep_compiled_templates(environment, build_dir):
     return environment
 
 
-def die_with_parent():
-    """In a forked helper (pool worker, build, web server): when the process
-    that forked it dies, even by SIGKILL, die too (Linux) rather than work on
-    for nobody. The zygote stops when its stdin closes, and its kernels
-    with it."""
+def die_with_parent(parent):
+    """In a helper forked by process `parent` (pool worker, renderer, build,
+    web server): when that process dies, even by SIGKILL, die too (Linux)
+    rather than work on for nobody. The zygote stops when its stdin closes,
+    and its kernels with it."""
     import ctypes
+    import os
     import signal
     PR_SET_PDEATHSIG = 1
     ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
 
 
 def run_main(main):

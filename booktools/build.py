@@ -15,9 +15,9 @@ import shutil
 import sys
 import tempfile
 
-from booktools import (BookError, ROOT, config, execute, notebook_sources,
-                       keep_compiled_templates, notebooks, read_entry,
-                       write_entry)
+from booktools import (BookError, ROOT, config, die_with_parent, execute,
+                       keep_compiled_templates, notebook_sources, notebooks,
+                       read_entry, write_entry)
 
 BUILD = ROOT / '_build'
 RST_DIR = BUILD / 'rst'
@@ -284,12 +284,15 @@ def _timed(timings, name, step):
     timings[name] = round(time.perf_counter() - start, 3)
 
 
-def _render(conn, other_end):
+def _render(conn, other_end, parent):
     """The rendering process: warm up, then on `render` run Sphinx, on
     `finalize` post-process the pages; report timings or the problem."""
     import importlib
     import traceback
-    other_end.close()  # so that a build that dies reads here as the end
+    # A build that dies takes this process along, even in the middle of
+    # Sphinx; while it waits, it would read the end of the pipe anyway.
+    die_with_parent(parent)
+    other_end.close()
     timings = {}
     try:
         for name in WARM:
@@ -324,8 +327,8 @@ class Renderer:
         import multiprocessing
         context = multiprocessing.get_context('fork')
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_render,
-                                       args=(child, self.conn), daemon=True)
+        self.process = context.Process(target=_render, daemon=True,
+                                       args=(child, self.conn, os.getpid()))
         self.process.start()
         child.close()
 
@@ -365,7 +368,7 @@ def one_build_at_a_time():
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        print('[html] waiting for another build of this book (make serve?) '
+        print('waiting for another build of this book (make serve?) '
               'to finish', flush=True)
         fcntl.flock(lock, fcntl.LOCK_EX)
     return lock
@@ -374,10 +377,11 @@ def one_build_at_a_time():
 def html(argv=()):
     import json
     timings = {}
+    # Taken first, so that the renderer holds it too for as long as it lives.
+    lock = one_build_at_a_time()
+    START.touch()
     renderer = Renderer()
     try:
-        lock = one_build_at_a_time()
-        START.touch()
         _timed(timings, 'config', config.check)
         _timed(timings, 'eval', execute.main)
         _timed(timings, 'rst', render_rst)

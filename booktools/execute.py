@@ -534,7 +534,8 @@ def evaluate(sources, env_digest, zygote):
         address = zygote.start()
         workers = max(1, min(len(to_run), os.cpu_count() or 1))
         with ProcessPoolExecutor(workers,
-                                 initializer=die_with_parent) as pool:
+                                 initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(run_and_write, src, nb, key, address)
                        for src, nb, key in to_run]
             for (src, _, _), future in zip(to_run, futures):

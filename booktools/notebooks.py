@@ -75,7 +75,9 @@ def export(dest):
 
 
 def main(argv):
+    from booktools import build
     dest = pathlib.Path(argv[0]) if argv else ROOT / '_build' / 'notebooks'
+    lock = build.one_build_at_a_time()  # noqa: F841  (`make serve` may build)
     export(dest)
     print(f'[notebooks] {os.path.relpath(dest, ROOT)}/{{'
           f'{",".join(EDITIONS)}}} and {ZIP_NAME}', flush=True)

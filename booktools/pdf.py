@@ -510,6 +510,8 @@ def main(argv):
     if unknown:
         raise BookError(f'unknown edition {unknown[0]!r}; usage: python -m '
                         f'booktools.pdf [{"] [".join(EDITIONS)}]')
+    from booktools import build
+    lock = build.one_build_at_a_time()  # noqa: F841  (`make serve` may build)
     config.check()
     check_tools()
     sources = notebook_sources()

@@ -44,13 +44,18 @@ def text(c):
     return '\n'.join(parts)
 
 
+def book_env(book):
+    """What a command run in a copy of the book sees: the venv's tools
+    (pandoc) on PATH, and a home of its own."""
+    return {'PATH': f'{pathlib.Path(sys.executable).parent}:/usr/bin:/bin',
+            'HOME': str(book.parent / 'home')}
+
+
 def build(book, *args):
     """`python -m booktools.build html` in another copy of the book."""
-    env_path = f'{pathlib.Path(sys.executable).parent}:/usr/bin:/bin'
     return subprocess.run([sys.executable, '-m', 'booktools.build', 'html',
                            *args], cwd=book, capture_output=True, text=True,
-                          env={'PATH': env_path,
-                               'HOME': str(book.parent / 'home')})
+                          env=book_env(book))
 
 
 def processes_running(path):

@@ -2,7 +2,7 @@
 the build."""
 import os
 
-from conftest import ROOT, build, processes_running
+from conftest import ROOT, book_env, build, processes_running
 
 from booktools import execute
 
@@ -56,6 +56,32 @@ def test_killed_build_leaves_no_process_behind(book):
     time.sleep(3)  # the kernels are sleeping in their first cell
     assert len(processes_running(book)) >= 4  # build, workers, kernels
     proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while processes_running(book) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_running(book) == []
+
+
+def test_build_killed_during_sphinx_leaves_no_renderer(book):
+    """Sphinx runs in a second process; `kill -9` on the build while Sphinx
+    works (here: sleeps) must end it too, not leave it writing the pages."""
+    import subprocess
+    import sys
+    import time
+    script = ('import time\nfrom booktools import build\n'
+              'def slow(*_):\n    print("sphinx started", flush=True)\n'
+              '    time.sleep(60)\n'
+              'build.sphinx = slow\nbuild.html()\n')
+    proc = subprocess.Popen([sys.executable, '-c', script], cwd=book,
+                            stdout=subprocess.PIPE, text=True,
+                            env=book_env(book))
+    for line in proc.stdout:
+        if line.startswith('sphinx started'):
+            break
+    else:
+        raise AssertionError(f'the build ended: {proc.wait()}')
+    proc.kill()
     proc.wait()
     deadline = time.monotonic() + 10
     while processes_running(book) and time.monotonic() < deadline:
