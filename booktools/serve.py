@@ -11,23 +11,43 @@ port. Ctrl+C stops it.
 import argparse
 import functools
 import http.server
+import io
 import os
 import signal
 import sys
 
-from booktools import BookError, ROOT, die_with_parent, watch
-from booktools.build import DONE, HTML_DIR
+from booktools import watch
 
-# Served pages (never the files on disk) ask twice a second whether a build
-# has finished since they were served, and reload if so: save, and the page
-# in the browser shows the change. Only this server is asked.
+# The build's own code as it is before this process imports it: a save that
+# lands while it starts must still restart it.
+LOADED = watch.snapshot(watch.TOOLS)
+
+from booktools import BookError, ROOT, die_with_parent  # noqa: E402
+from booktools.build import DONE, HTML_DIR  # noqa: E402
+
+# Served pages (never the files on disk) ask every half second whether a
+# build has finished since they were served, and reload if so: save, and the
+# page in the browser shows the change. Only this server is asked, one
+# question at a time, so a reload never cuts a question short.
 BUILT = '/__booktools_built__'
-RELOAD = ('<script>(function () {{ const ask = setInterval(function () {{'
+RELOAD = ('<script>(function () {{ function ask() {{'
           f' fetch("{BUILT}", {{{{cache: "no-store"}}}})'
           '.then(function (r) {{ return r.text(); }})'
-          '.then(function (t) {{ if (t !== "{built}") {{'
-          ' clearInterval(ask); location.reload(); }} }})'
-          '.catch(function () {{}}); }}, 500); }})();</script>')
+          '.then(function (t) {{ if (t === "{built}") setTimeout(ask, 500);'
+          ' else location.reload(); }},'
+          ' function () {{ setTimeout(ask, 500); }}); }}'
+          ' setTimeout(ask, 500); }})();</script>')
+
+
+NOT_BUILT = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Not built yet</title></head><body>
+<p lang="en">This page has not been built (yet). It reloads itself when the
+next build succeeds; the terminal running <code>make serve</code> says what
+the build is doing.</p>
+<p lang="ko">이 페이지는 아직 빌드되지 않았습니다. 다음 빌드가 성공하면 저절로
+다시 열립니다. 빌드 진행 상황은 <code>make serve</code>를 실행한 터미널에
+표시됩니다.</p>
+</body></html>""".encode()
 
 
 def built():
@@ -44,35 +64,40 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header('Cache-Control', 'no-cache')
         super().end_headers()
 
-    def do_GET(self):
+    def send_head(self):
+        """GET and HEAD alike: pages with the reload script, the stamp, and
+        for a page not built (yet) a note that reloads once it is."""
         url = self.path.split('?')[0].split('#')[0]
+        status, kind = 200, 'text/html; charset=utf-8'
         if url == BUILT:
-            return self._send(built().encode(), 'text/plain')
-        path = self.translate_path(self.path)
-        if os.path.isdir(path) and url.endswith('/'):
-            path = os.path.join(path, 'index.html')
-        if path.endswith('.html') and os.path.isfile(path):
+            body, kind = built().encode(), 'text/plain'
+        else:
+            path = self.translate_path(self.path)
+            if os.path.isdir(path) and url.endswith('/'):
+                path = os.path.join(path, 'index.html')
+            if not path.endswith('.html'):
+                return super().send_head()
+            try:
+                with open(path, 'rb') as f:
+                    page = f.read()
+            except OSError:
+                status, page = 404, NOT_BUILT
             script = RELOAD.format(built=built()).encode()
-            with open(path, 'rb') as f:
-                page = f.read()
-            return self._send(page.replace(b'</body>', script + b'</body>', 1),
-                              'text/html; charset=utf-8')
-        return super().do_GET()
-
-    def _send(self, body, kind):
-        self.send_response(200)
+            body = page.replace(b'</body>', script + b'</body>', 1)
+        self.send_response(status)
         self.send_header('Content-Type', kind)
         self.send_header('Content-Length', str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        return io.BytesIO(body)
 
 
 def serve_in_child(server):
     """The web server runs in its own process, so that the builds forked
     from this one never inherit a thread in the middle of a request."""
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
-        die_with_parent()
+        die_with_parent(parent)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -118,8 +143,11 @@ def main(argv):
         os.execvp('make', ['make', '--no-print-directory', '-C', str(ROOT),
                            'serve', f'PORT={port}'])
 
+    # SIGTERM (from `kill`, a test, a supervisor) stops as Ctrl+C does:
+    # the build in progress and the web server first.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        watch.loop(restart)
+        watch.loop(restart, LOADED)
     except KeyboardInterrupt:
         pass
     finally:

@@ -7,10 +7,11 @@ build is a fresh fork, so nothing one build changes leaks into the next.
 
 A change to the build's own code or pins cannot be picked up by a fork of
 old code: the loop restarts itself through `make serve`, which reinstalls the
-environment if the pins changed.
+environment if the pins changed, after checking that the new code compiles.
 """
 import importlib
 import os
+import signal
 import sys
 import time
 import traceback
@@ -31,6 +32,8 @@ def snapshot(patterns):
     found = {}
     for pattern in patterns:
         for path in ROOT.glob(pattern):
+            if path.name.startswith('.'):  # editors' swap files; make skips
+                continue                   # them too
             try:
                 st = path.stat()
             except FileNotFoundError:  # deleted while we looked
@@ -90,11 +93,12 @@ def build_once():
     from booktools import build
     sys.stdout.flush()
     sys.stderr.flush()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
-            die_with_parent()
+            die_with_parent(parent)
             build.html()
             code = 0
         except BookError as e:
@@ -109,7 +113,8 @@ def build_once():
             os._exit(code)
     try:
         _, status = os.waitpid(pid, 0)
-    except BaseException:  # Ctrl+C: the build got it too; wait for its end
+    except BaseException:  # Ctrl+C or SIGTERM: stop the build, then go
+        os.kill(pid, signal.SIGTERM)
         os.waitpid(pid, 0)
         raise
     return os.waitstatus_to_exitcode(status) == 0
@@ -125,23 +130,55 @@ def rebuild():
               'it again', flush=True)
 
 
-def loop(restart):
-    """Build when stale, then rebuild after every save, until Ctrl+C. On a
-    change to TOOLS, call `restart` (which does not return)."""
+def compile_problem():
+    """The first file of the build's own code that does not compile, as
+    `file:line: message`, or None."""
+    for path in sorted((ROOT / 'booktools').glob('*.py')):
+        try:
+            compile(path.read_bytes(), str(path), 'exec')
+        except SyntaxError as e:
+            return f'{os.path.relpath(path, ROOT)}:{e.lineno}: {e.msg}'
+    return None
+
+
+def loop(restart, loaded):
+    """Build when stale, then rebuild after every save, until Ctrl+C. When
+    TOOLS differ from `loaded` (their snapshot taken before this process
+    imported them), call `restart`, which does not return."""
+    from booktools.build import DONE
+    tools = loaded
+    broken = False
+
+    def check_tools():
+        """Restart on new build code that compiles; True while it does not
+        (then nothing is built: the old code would build it)."""
+        nonlocal tools, broken
+        if snapshot(TOOLS) == tools:
+            return broken
+        tools = settled(TOOLS)
+        problem = compile_problem()
+        if problem:
+            print(f'[watch] error: {problem} — fix it and save again; until '
+                  'then nothing is rebuilt', flush=True)
+            broken = True
+            return True
+        print('[watch] the build tools or pins changed: restarting',
+              flush=True)
+        DONE.unlink(missing_ok=True)  # what the old code built is not current
+        restart()
+
+    check_tools()  # saved while this process was starting?
     warm()
     content = snapshot(CONTENT)
-    tools = snapshot(TOOLS)
-    if is_stale({**content, **tools}):
+    if not check_tools() and is_stale({**content, **tools}):
         rebuild()
     print('[watch] watching the sources: save one and the book is rebuilt '
           '(Ctrl+C stops)', flush=True)
     while True:
         time.sleep(POLL)
-        if snapshot(TOOLS) != tools:
-            settled(TOOLS)
-            print('[watch] the build tools or pins changed: restarting',
-                  flush=True)
-            restart()
+        if check_tools():
+            continue
         if snapshot(CONTENT) != content:
             content = settled(CONTENT)
-            rebuild()
+            if not check_tools():  # one last look just before the fork
+                rebuild()

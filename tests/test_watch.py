@@ -13,11 +13,10 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, processes_running
+from conftest import ROOT, book_env, processes_running
 
 from booktools import watch
 
-ENV = {'PATH': f'{pathlib.Path(sys.executable).parent}:/usr/bin:/bin'}
 CHAPTER = pathlib.Path('chapters') / 'deferred_init.md'
 
 
@@ -30,7 +29,7 @@ class Serve:
         self.proc = subprocess.Popen(
             [sys.executable, '-m', 'booktools.serve', '--port', '0'],
             cwd=book, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, env={**ENV, 'HOME': str(book.parent / 'home')})
+            text=True, env=book_env(book))
         self.lines = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         self.url = re.search(r'http://127\.0\.0\.1:\d+/',
@@ -117,8 +116,8 @@ def test_served_page_reloads_itself_after_a_rebuild(served, visit):
     v.page.evaluate('window.loadedBeforeTheEdit = true')
     edit(served.book, '::: en\n', '::: en\nShown without a reload by hand.\n')
     served.expect('[watch] built')
-    v.page.wait_for_function('document.body.textContent.includes('
-                             '"Shown without a reload by hand.")',
+    v.page.wait_for_function('document.body && document.body.textContent'
+                             '.includes("Shown without a reload by hand.")',
                              timeout=20000)
     assert v.page.evaluate('window.loadedBeforeTheEdit') is None  # reloaded
     v.assert_clean()
@@ -151,9 +150,10 @@ def test_changed_build_code_restarts_serve_on_the_same_port(served):
     assert 'Deferred' in served.page('index.html')
 
 
-def test_killed_serve_leaves_no_process_behind(served):
-    """`kill -9` on serve in the middle of a rebuild that runs a kernel:
-    the web server, the build, its workers and kernels all go."""
+@pytest.mark.parametrize('sig', [signal.SIGKILL, signal.SIGTERM])
+def test_killed_serve_leaves_no_process_behind(served, sig):
+    """`kill -9` (or `kill`) on serve in the middle of a rebuild that runs a
+    kernel: the web server, the build, its workers and kernels all go."""
     edit(served.book, '```{.python .input}\n',
          '```{.python .input}\nimport time\ntime.sleep(30)\n')
     served.expect('[eval] chapters/deferred_init.md: executing')
@@ -162,7 +162,7 @@ def test_killed_serve_leaves_no_process_behind(served):
            time.monotonic() < deadline):
         time.sleep(0.2)  # serve, web server, build, worker, zygote, kernel
     assert len(processes_running(served.book)) >= 4
-    served.proc.send_signal(signal.SIGKILL)
+    served.proc.send_signal(sig)
     served.proc.wait()
     deadline = time.monotonic() + 10
     while processes_running(served.book) and time.monotonic() < deadline:
@@ -180,15 +180,43 @@ def test_build_waits_while_another_build_holds_the_book(book):
         proc = subprocess.Popen(
             [sys.executable, '-m', 'booktools.build', 'html'], cwd=book,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**ENV, 'HOME': str(book.parent / 'home')})
+            env=book_env(book))
         first = proc.stdout.readline()
-        assert first.startswith('[html] waiting for another build'), first
+        assert first.startswith('waiting for another build'), first
+        time.sleep(1)  # long enough to start building, were it not waiting
         assert proc.poll() is None
         assert not (book / '_build' / '.html-start').exists()
         assert not (book / '_build' / 'eval').exists()
     rest = proc.communicate(timeout=300)[0]
     assert proc.returncode == 0, rest
     assert (book / '_build' / 'html' / 'index.html').exists()
+
+
+def test_hidden_files_are_not_sources(served):
+    """An editor's swap file next to a figure is not a save of the book."""
+    (served.book / 'img' / '.figure.svg.swp').write_text('swap')
+    time.sleep(0.5)  # were it a source, its rebuild would start now
+    edit(served.book, '::: en\n', '::: en\nAfter the swap file.\n')
+    served.expect('[watch] built')
+    assert 'After the swap file.' in served.page('chapters/deferred_init.html')
+
+
+def test_build_code_that_does_not_compile_stops_rebuilds_until_fixed(served):
+    site = served.book / 'booktools' / 'site.py'
+    good = site.read_text()
+    site.write_text(good + '\ndef broken(:\n')
+    said = ''.join(served.expect('[watch] error: booktools/site.py:'))
+    assert 'fix it and save again' in said
+    # A chapter saved now is not built with the old code...
+    edit(served.book, '::: en\n', '::: en\nSaved while the tools broke.\n')
+    time.sleep(1)
+    site.write_text(good + '\n# fixed\n')
+    said = ''.join(served.expect('[watch] the build tools or pins changed'))
+    assert '[watch] built' not in said, said
+    # ...but by the new code, once it compiles.
+    served.expect('[watch] built')
+    assert 'Saved while the tools broke.' in served.page(
+        'chapters/deferred_init.html')
 
 
 def test_serve_watches_exactly_what_make_html_depends_on():
