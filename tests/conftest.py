@@ -76,6 +76,16 @@ def processes_running(path):
     return found
 
 
+def processes_left(path, seconds=10):
+    """processes_running(path) once none is left, or after `seconds`: a
+    killed process's helpers take a moment to notice and go."""
+    import time
+    deadline = time.monotonic() + seconds
+    while (found := processes_running(path)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return found
+
+
 @pytest.fixture
 def book(tmp_path):
     return copy_book(tmp_path / 'book')

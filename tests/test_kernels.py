@@ -2,7 +2,8 @@
 the build."""
 import os
 
-from conftest import ROOT, book_env, build, processes_running
+from conftest import (ROOT, book_env, build, processes_left,
+                      processes_running)
 
 from booktools import execute
 
@@ -57,10 +58,7 @@ def test_killed_build_leaves_no_process_behind(book):
     assert len(processes_running(book)) >= 4  # build, workers, kernels
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    deadline = time.monotonic() + 10
-    while processes_running(book) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert processes_running(book) == []
+    assert processes_left(book) == []
 
 
 def test_build_killed_during_sphinx_leaves_no_renderer(book):
@@ -68,7 +66,6 @@ def test_build_killed_during_sphinx_leaves_no_renderer(book):
     works (here: sleeps) must end it too, not leave it writing the pages."""
     import subprocess
     import sys
-    import time
     script = ('import time\nfrom booktools import build\n'
               'def slow(*_):\n    print("sphinx started", flush=True)\n'
               '    time.sleep(60)\n'
@@ -83,10 +80,7 @@ def test_build_killed_during_sphinx_leaves_no_renderer(book):
         raise AssertionError(f'the build ended: {proc.wait()}')
     proc.kill()
     proc.wait()
-    deadline = time.monotonic() + 10
-    while processes_running(book) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert processes_running(book) == []
+    assert processes_left(book) == []
 
 
 def test_zygote_stops_kernels_left_running(tmp_path):
