@@ -277,6 +277,16 @@ WARM = ('sphinx.application', 'sphinx.builders.html', 'sphinx.builders.latex',
         'booktools.site')
 
 
+def warm_imports(names=WARM):
+    """Import these modules now, so that a build later finds them loaded."""
+    import importlib
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass  # a later version may have moved it; only time is lost
+
+
 def _timed(timings, name, step):
     import time
     start = time.perf_counter()
@@ -287,7 +297,6 @@ def _timed(timings, name, step):
 def _render(conn, other_end, parent):
     """The rendering process: warm up, then on `render` run Sphinx, on
     `finalize` post-process the pages; report timings or the problem."""
-    import importlib
     import traceback
     # A build that dies takes this process along, even in the middle of
     # Sphinx; while it waits, it would read the end of the pipe anyway.
@@ -295,11 +304,7 @@ def _render(conn, other_end, parent):
     other_end.close()
     timings = {}
     try:
-        for name in WARM:
-            try:
-                importlib.import_module(name)
-            except ImportError:
-                pass  # a later Sphinx may have moved it; only time is lost
+        warm_imports()
         from booktools import site
         if conn.recv() != 'render':
             return

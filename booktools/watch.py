@@ -9,7 +9,6 @@ A change to the build's own code or pins cannot be picked up by a fork of
 old code: the loop restarts itself through `make serve`, which reinstalls the
 environment if the pins changed, after checking that the new code compiles.
 """
-import importlib
 import os
 import signal
 import sys
@@ -70,12 +69,8 @@ def warm():
     """Import, once, what every build would otherwise import again, and do
     the first-use work that compiles something once per process."""
     from booktools import build, execute, notebook_sources
-    for name in ('booktools.notebooks', 'd2lbook.build', 'd2lbook.config',
-                 'd2lbook.rst', *build.WARM):
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass  # a later version may have moved it; only time is lost
+    build.warm_imports(('d2lbook.build', 'd2lbook.config', 'd2lbook.rst',
+                        *build.WARM))
     import docutils.core
     import nbformat
     from pygments.lexers import PythonLexer
