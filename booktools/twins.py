@@ -150,8 +150,10 @@ class Record:
                             sorted(self.english[pair.ko])]
                 else:
                     new.append(pair.entry())
+        # Sorted by file and digests: moving a block inside its file, or
+        # reordering blocks, leaves the record as it is.
         seen, entries = set(), []
-        for e in sorted(kept + new, key=lambda e: e.file):  # stable
+        for e in sorted(kept + new):
             if e[:3] not in seen:
                 seen.add(e[:3])
                 entries.append(e)
@@ -186,16 +188,16 @@ def shown(path):
         return str(path)
 
 
-def book_sources(root=ROOT):
+def book_sources():
     """{file relative to the book: its text} of every notebook source."""
-    return {src.relative_to(root).as_posix(): src.read_text(encoding='utf-8')
+    return {src.relative_to(ROOT).as_posix(): src.read_text(encoding='utf-8')
             for src in notebook_sources()}
 
 
-def accept(targets, root=ROOT):
+def accept(targets):
     """`make twins-accept [FILE=...]`; returns what to print."""
-    record = Record.read(root / NAME)
-    sources = book_sources(root)
+    record = Record.read(ROOT / NAME)
+    sources = book_sources()
     if not targets:
         new = record.refreshed(sources, accept=lambda pair: True)
         stale = sum(len(record.stale(f, t)) for f, t in sources.items())
@@ -208,7 +210,7 @@ def accept(targets, root=ROOT):
             r':\d+$', target) else (target, '', '')
         file = pathlib.Path(os.path.abspath(path))
         try:
-            file = file.relative_to(root.resolve()).as_posix()
+            file = file.relative_to(ROOT.resolve()).as_posix()
         except ValueError:
             file = path
         if file not in sources:
