@@ -365,8 +365,9 @@ def _count(stale, blocks, en_where, ko_where):
     return _both(f'Korean translation {en_where}: {stale} of {blocks} '
                  f'block{"s" if blocks != 1 else ""} stale' +
                  (' (their English changed)' if stale else ''),
-                 f'{ko_where} 한국어 번역: 블록 {blocks}개 중 {stale}개가 '
-                 '오래되었습니다' + (' (영어 원문이 바뀜)' if stale else ''))
+                 f'{ko_where} 한국어 번역: 블록 {blocks}개 중 {stale}개가 ' +
+                 ('영어 원문이 바뀌어 오래되었습니다' if stale else
+                  '오래되었습니다'))
 
 
 def mark_twins(soup, state):
