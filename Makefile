@@ -11,16 +11,16 @@ PY     := $(VENV)/bin/python
 # The venv's tools (pandoc, sphinx-build, jupyter) come first on PATH.
 RUN    := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY)
 
-SOURCES := config.ini index.md $(wildcard chapters/*.md img/*) \
+SOURCES := config.ini index.md $(wildcard chapters/*.md img/* TWINS.tsv) \
            $(wildcard booktools/*.py booktools/static/*) requirements.txt \
            constraints.txt
 
-.PHONY: help html test lint notebooks lab serve pdf bench lock clean distclean
+.PHONY: help html test lint twins-accept notebooks lab serve pdf bench lock clean distclean
 
 help: ## Show the targets
 	@echo "Targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
-	  awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	  awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	@[ -n "$(PYTHON)" ] || { echo "error: no python3 found; install Python 3.11 (Debian/Ubuntu: apt-get install python3.11 python3.11-venv)"; exit 1; }
@@ -51,8 +51,13 @@ _build/html/.done: $(VENV)/.installed $(SOURCES) $(SOURCE_LIST)
 
 html: _build/html/.done ## Evaluate every notebook and render the HTML book into _build/html/
 
-lint: $(VENV)/.installed ## Check the bilingual sources (twins, glossary, spacing)
+lint: $(VENV)/.installed ## Check the bilingual sources (twins, stale twins, glossary, spacing)
 	$(RUN) -m booktools.lint
+
+# FILE=chapters/x.md accepts that file's stale twins, FILE=chapters/x.md:12
+# the one lint reported at that line; without FILE, every pair of the book.
+twins-accept: $(VENV)/.installed ## Record the English of stale Korean twins as translated (FILE=path[:line])
+	$(RUN) -m booktools.twins accept $(FILE)
 
 notebooks: html ## English, Korean and bilingual .ipynb with outputs in _build/notebooks/ (+ zip)
 	$(RUN) -m booktools.notebooks

@@ -33,7 +33,7 @@ def notebook_sources():
 # What a copy of the book needs to build: sources, not build output.
 SOURCES = ['booktools', 'chapters', 'img', 'config.ini', 'index.md',
            'requirements.txt', 'constraints.txt', 'Makefile', 'TERMINOLOGY.md',
-           'AUTHORING.md']
+           'AUTHORING.md', 'TWINS.tsv']
 
 
 def copy_book(dest, cache=True):

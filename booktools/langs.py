@@ -87,3 +87,48 @@ def select_svg(svg, lang):
             return ''
         return m.group(0).replace(m.group(2), pick(m.group(2), lang))
     return SVG_TEXT.sub(keep, svg)
+
+
+class Block:
+    """One `::: en` or `::: ko` block: its language, the 1-based lines of
+    its opening and closing fence (`end` is the last line if it is never
+    closed) and the text between them."""
+    __slots__ = ('lang', 'line', 'end', 'text')
+
+    def __init__(self, lang, line, end, text):
+        self.lang, self.line, self.end, self.text = lang, line, end, text
+
+    def __repr__(self):
+        return f'Block({self.lang!r}, {self.line}, {self.end}, {self.text!r})'
+
+
+def blocks(markdown):
+    """The language blocks of a source, in order, as walk() finds them."""
+    found, lang, start, lines = [], None, 0, []
+    n = 0
+    for n, (line, part) in enumerate(walk(markdown), 1):
+        if part == FENCE_LINE:
+            if lang is None:
+                lang, start, lines = DIV_OPEN.match(line).group(1), n, []
+            else:
+                found.append(Block(lang, start, n, '\n'.join(lines)))
+                lang = None
+        elif lang:
+            lines.append(line)
+    if lang:
+        found.append(Block(lang, start, n, '\n'.join(lines)))
+    return found
+
+
+BETWEEN_TWINS = re.compile(r'(?:\s|<!--.*?-->)*', re.S)
+
+
+def pairs(markdown):
+    """(English block, its Korean twin) for every `::: en` block followed by
+    a `::: ko` block, with only blank lines or comments between them: what
+    the linter calls twins."""
+    lines = markdown.split('\n')
+    found = blocks(markdown)
+    return [(en, ko) for en, ko in zip(found, found[1:])
+            if en.lang == 'en' and ko.lang == 'ko' and BETWEEN_TWINS.fullmatch(
+                '\n'.join(lines[en.end:ko.line - 1]))]

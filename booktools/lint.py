@@ -1,19 +1,26 @@
 """Lint the bilingual chapter sources against AUTHORING.md.
 
-    python -m booktools.lint [FILES...] [--glossary PATH]
+    python -m booktools.lint [FILES...] [--glossary PATH] [--twins PATH]
 
 Without FILES it checks `index.md` and `chapters/*.md` under the current
 directory, with `TERMINOLOGY.md` as the glossary. Each problem is printed as
 `path:line: problem — fix`; the exit status is 1 if there is any.
 Code cells are shared by both languages and never linted.
+
+With `TWINS.tsv` (booktools.twins) beside them, it also reports each Korean
+twin whose English changed since it was written, and records the new pairs
+of the files it checks: when that changes the record, it says so and fails,
+so that the record is committed with the chapters.
 """
 import argparse
 import glob
 import os
+import pathlib
 import re
 import sys
 from dataclasses import dataclass, field
 
+from booktools import BookError, twins
 from booktools.langs import FENCE, SEP
 
 HANGUL = re.compile(r'[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]')
@@ -326,6 +333,10 @@ def main(argv=None):
     parser.add_argument('--glossary', metavar='PATH',
                         help='English → Korean glossary (default: '
                              'TERMINOLOGY.md)')
+    parser.add_argument('--twins', metavar='PATH',
+                        help='record of the Korean twins (default: '
+                             f'{twins.NAME}); files outside its folder are '
+                             'not checked against it')
     args = parser.parse_args(argv)
     for stream in (sys.stdout, sys.stderr):  # Hangul, whatever the locale
         stream.reconfigure(encoding='utf-8', errors='replace')
@@ -344,6 +355,24 @@ def main(argv=None):
         print(f'lint: no {glossary_path}; terminology not checked',
               file=sys.stderr)
 
+    record, stale, first = None, 0, None
+    twins_path = args.twins or twins.NAME
+    if os.path.exists(twins_path):
+        try:
+            record = twins.Record.read(twins_path)
+        except BookError as e:
+            print(e)
+            problems += 1
+    elif args.twins:
+        print(f'{twins_path}:1: record of Korean twins not found — check the '
+              '--twins path')
+        problems += 1
+    else:
+        print(f'lint: no {twins_path}; Korean twins not checked for changed '
+              'English (`make twins-accept` starts one)', file=sys.stderr)
+    home = os.path.dirname(os.path.abspath(twins_path))
+    recorded = {}  # {file relative to the record: text}
+
     linter = Linter(glossary, os.path.basename(glossary_path))
     for path in files:
         try:
@@ -354,9 +383,31 @@ def main(argv=None):
                   ' — check the path, and save it as UTF-8')
             problems += 1
             continue
-        for line, message in linter.lint(text):
+        found = linter.lint(text)
+        file = os.path.relpath(os.path.abspath(path), home)
+        if record is not None and not file.startswith(os.pardir + os.sep):
+            file = pathlib.PurePath(file).as_posix()
+            recorded[file] = text
+            lines = [p.line for p in record.stale(file, text)]
+            found += [(n, twins.STALE) for n in lines]
+            stale += len(lines)
+            first = first or (lines and f'{path}:{lines[0]}')
+        for line, message in sorted(found, key=lambda p: p[0]):
             print(f'{path}:{line}: {message}')
             problems += 1
+    if record is not None and recorded:
+        new = record.refreshed(recorded)
+        if new.text != record.text:
+            new.write()
+            print(f'{twins_path}:1: the record of Korean twins was out of '
+                  f'date ({twins.changes(record, new)}) — it is updated now; '
+                  f'commit {twins_path} with the chapters')
+            problems += 1
+    if stale:
+        print(f'lint: {stale} Korean twin{"s" if stale > 1 else ""} to '
+              'update; if an English change needs no new translation (a '
+              f'typo, a reflow), accept it: `make twins-accept FILE={first}`',
+              file=sys.stderr)
     if problems:
         print(f'lint: {problems} problem{"s" if problems > 1 else ""}',
               file=sys.stderr)

@@ -19,7 +19,9 @@ and latexmk runs xelatex. On top of d2lbook's PDF route:
 - no index, hence no xindy; PDF title, author and language in the metadata;
 - a glyph missing from the fonts fails the build, naming the character, the
   font and where the character is in the sources;
-- a LaTeX error is reported with the `!` lines of the .log, not as `Error 12`.
+- a LaTeX error is reported with the `!` lines of the .log, not as `Error 12`;
+- in the Korean and bilingual editions, a Korean block whose English changed
+  since it was translated (booktools.twins) has a note in the margin.
 """
 import concurrent.futures
 import configparser
@@ -33,7 +35,8 @@ import sys
 
 import nbformat
 
-from booktools import BookError, ROOT, config, langs, notebook_sources
+from booktools import (BookError, ROOT, config, langs, notebook_sources,
+                       twins)
 
 BUILD = ROOT / '_build'
 EVAL_DIR = BUILD / 'eval'
@@ -143,13 +146,32 @@ def mirror_tree(src_dir, dst_dir, lang='both'):
                 dst.unlink()
 
 
-def select_notebook(path, lang):
-    """An evaluated notebook with one language's markdown; code untouched."""
+# Put first in a stale Korean block: LaTeX (a raw block pandoc passes on to
+# Sphinx) for the margin note that conf_overrides() defines.
+STALE_MARK = '```{=latex}\n\\booktoolstwinstale\n```'
+
+
+def mark_stale(markdown, stale):
+    """`markdown` with STALE_MARK opening each `::: ko` block whose flag in
+    `stale` (an iterator over the flags of the book's blocks) is true."""
+    lines = markdown.split('\n')
+    marked = [b.line for b in langs.blocks(markdown)
+              if b.lang == 'ko' and next(stale, False)]
+    for line in reversed(marked):
+        lines.insert(line, STALE_MARK + '\n')  # pandoc: a blank line after
+    return '\n'.join(lines)
+
+
+def select_notebook(path, lang, stale=()):
+    """An evaluated notebook with one language's markdown; code untouched.
+    `stale`: a flag for each `::: ko` block, in order (booktools.twins)."""
     nb = nbformat.read(path, as_version=4)
     cells = []
+    flags = iter(stale if lang in ('ko', 'both') else ())
     for cell in nb.cells:
         if cell.cell_type == 'markdown':
-            cell.source = langs.select(cell.source, lang).strip('\n')
+            source = mark_stale(cell.source, flags)
+            cell.source = langs.select(source, lang).strip('\n')
             if not cell.source.strip():
                 continue
         cells.append(cell)
@@ -166,14 +188,17 @@ def prepare(edition, sources):
     with open(proj / 'config.ini', 'w', encoding='utf-8') as f:
         cfg.write(f)
     wanted = set()
+    record = twins.Record.read(ROOT / twins.NAME)
     for src in sources:
         md = proj / rel(src)
+        stale = record.flags(pathlib.Path(rel(src)).as_posix(),
+                             src.read_text(encoding='utf-8'))
         nb = proj / '_build' / 'eval' / pathlib.Path(rel(src)).with_suffix(
             '.ipynb')
         wanted.add(md)
         write_if_changed(md, langs.select(src.read_text(encoding='utf-8'),
                                           lang))
-        write_if_changed(nb, select_notebook(evaluated(src), lang))
+        write_if_changed(nb, select_notebook(evaluated(src), lang, stale))
         # d2lbook re-evaluates a notebook whose .md is newer: never here.
         if md.stat().st_mtime >= nb.stat().st_mtime:
             t = nb.stat().st_mtime - 1
@@ -260,6 +285,7 @@ latex_elements.update({{
     'printindex': '',
 }})
 latex_elements['preamble'] += {PREAMBLE!r} + {metadata(title, author, code)!r}
+latex_elements['preamble'] += {stale_note(code)!r}
 '''
 
 
@@ -292,6 +318,21 @@ PREAMBLE = r'''
 \g@addto@macro\sphinxtableofcontents{\markboth{}{}}
 \makeatother
 '''
+
+
+def stale_note(code):
+    """\\booktoolstwinstale: a note in the margin beside a Korean block whose
+    English changed (mark_stale puts it there), in Korean in the Korean
+    edition, in both languages in the bilingual one."""
+    words = (r'번역 갱신 필요' if code == 'ko' else
+             r'Korean twin stale\\번역 갱신 필요')
+    # d2lbook's margin notes are 0.5in wide; the right margin has room for
+    # 0.9in, and the words then break at spaces, not between syllables.
+    return (r'''
+% A Korean block whose English changed since it was translated.
+\newcommand{\booktoolstwinstale}{{\setlength{\marginparwidth}{0.9in}%
+  \marginpar{\footnotesize\raggedright\textbf{''' + words + r'''}}}}
+''')
 
 
 def metadata(title, author, code):

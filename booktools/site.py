@@ -8,7 +8,11 @@ post-processes `_build/html` after Sphinx has written it:
 - only the files pages use stay in `_static/` (the theme copies ~48 MB);
 - every `English / 한국어` heading, title, navigation entry and caption is
   split into `<span lang="en">` and `<span lang="ko">`, so that
-  `_static/book.js` can show English, Korean or both.
+  `_static/book.js` can show English, Korean or both;
+- each Korean block whose English changed since it was translated
+  (booktools.twins) gets the class `twin-stale` and a note in both
+  languages; under its title each page says how many of its Korean blocks
+  are stale, and the front page says it for the whole book.
 """
 import base64
 import functools
@@ -22,7 +26,8 @@ import shutil
 from bs4 import BeautifulSoup, NavigableString
 from sphinx.search.en import SearchEnglish
 
-from booktools import (BookError, keep_compiled_templates, read_entry,
+from booktools import (BookError, ROOT, keep_compiled_templates,
+                       notebook_sources, read_config, read_entry, twins,
                        write_atomic, write_entry)
 from booktools.notebooks import IN_HTML as NOTEBOOKS, ZIP_NAME
 
@@ -207,19 +212,21 @@ def finalize(html_dir):
     inline_icon_font(static)
     cache = html_dir.parent / 'cache' / 'pages'
     version = fingerprint()
+    states = twin_states()
     for page in sorted(html_dir.rglob('*.html')):
         html = page.read_text(encoding='utf-8')
-        if 'class="lang-switch"' in html:
-            continue  # finalized by an earlier build; Sphinx left it alone
         relative = page.relative_to(html_dir)
+        state = states.get(relative.as_posix())
+        if 'class="lang-switch"' in html and _stamp(html) == stamp(state):
+            continue  # finalized by an earlier build; Sphinx left it alone
         downloads = (html_dir / NOTEBOOKS / 'bilingual' /
                      relative.with_suffix('.ipynb')).exists()
         entry = cache / hashlib.sha256(repr((
             version, NOTEBOOKS, ZIP_NAME, relative.as_posix(), downloads,
-            html)).encode()).hexdigest()
+            state, html)).encode()).hexdigest()
         new = read_entry(entry)
         if new is None:
-            new = finalize_page(html, page, html_dir)
+            new = finalize_page(html, page, html_dir, state)
             write_entry(entry, new)
         if new != html:
             page.write_text(new, encoding='utf-8')
@@ -301,11 +308,120 @@ def inline_icon_font(static):
         "format('woff2')}\n", encoding='utf-8')
 
 
-def finalize_page(html, page, html_dir):
+def finalize_page(html, page, html_dir, twin_state=None):
+    """A page as Sphinx wrote it, or one finalized before whose twins'
+    state changed (only its marks are then redone)."""
     soup = BeautifulSoup(html, 'html.parser')
-    rewrite_page(soup)
-    add_downloads(soup, page, html_dir)
+    if not soup.select_one('.lang-switch'):
+        rewrite_page(soup)
+        add_downloads(soup, page, html_dir)
+    mark_twins(soup, twin_state)
     return str(soup)
+
+
+# --- stale Korean twins ----------------------------------------------------
+
+def twin_states():
+    """{page: (source, stale flags of its `::: ko` blocks in order, book)}
+    for every page made from a source; `book` is None except on the front
+    page, where it is ((page, stale, blocks), ...) for every page."""
+    record = twins.Record.read(ROOT / twins.NAME)
+    pages = {}
+    for src in notebook_sources():
+        file = src.relative_to(ROOT).as_posix()
+        flags = tuple(record.flags(file, src.read_text(encoding='utf-8')))
+        pages[src.relative_to(ROOT).with_suffix('.html').as_posix()] = (
+            file, flags)
+    book = tuple((page, sum(flags), len(flags))
+                 for page, (_, flags) in sorted(pages.items()))
+    front = read_config()['build'].get('index', 'index') + '.html'
+    return {page: (file, flags, book if page == front else None)
+            for page, (file, flags) in pages.items()}
+
+
+STAMP = re.compile(r'<body[^>]* data-twins="([0-9a-f]+)"')
+
+
+def stamp(state):
+    """What a page's twin marks were made from, or None for no marks."""
+    return None if state is None else hashlib.sha256(
+        repr(state).encode()).hexdigest()[:16]
+
+
+def _stamp(html):
+    m = STAMP.search(html)
+    return m and m.group(1)
+
+
+TWIN_NOTE = ('<p class="twin-note" role="note" id="{id}"><span lang="en">'
+             'The English of this block changed after it was translated: '
+             'this Korean may be out of date.</span> <span lang="ko">이 '
+             '블록의 영어 원문이 번역한 뒤에 바뀌었습니다. 이 한국어 번역은 '
+             '최신이 아닐 수 있습니다.</span></p>')
+
+
+def _count(stale, blocks, en_where, ko_where):
+    """'Korean translation of this page: 2 of 18 blocks stale', both ways."""
+    return _both(f'Korean translation {en_where}: {stale} of {blocks} '
+                 f'block{"s" if blocks != 1 else ""} stale' +
+                 (' (their English changed)' if stale else ''),
+                 f'{ko_where} 한국어 번역: 블록 {blocks}개 중 {stale}개가 ' +
+                 ('영어 원문이 바뀌어 오래되었습니다' if stale else
+                  '오래되었습니다'))
+
+
+def mark_twins(soup, state):
+    """The `twin-stale` class and note on each stale Korean block, and the
+    counts under the title. Marks of an earlier state are removed first."""
+    for old in soup.select('.twin-note, .twin-status'):
+        _remove(old)
+    for div in soup.select('div.twin-stale'):
+        div['class'] = [c for c in div['class'] if c != 'twin-stale']
+    if soup.body is None:
+        return
+    if state is None:
+        soup.body.attrs.pop('data-twins', None)
+        return
+    file, flags, book = state
+    divs = soup.select('div.container.ko')
+    if len(divs) != len(flags):
+        raise BookError(f'{file}: has {len(flags)} \'::: ko\' blocks but its '
+                        f'page shows {len(divs)} — check that each one is '
+                        'closed and outside HTML comments and code')
+    n = 0
+    for div, stale in zip(divs, flags):
+        if stale:
+            n += 1
+            div['class'] = div['class'] + ['twin-stale']
+            div.insert(0, BeautifulSoup(TWIN_NOTE.format(id=f'twin-stale-{n}'),
+                                        'html.parser'))
+    status = []
+    if flags:
+        status.append(f'<p class="twin-status{" twin-status-stale" if n else ""}'
+                      f'" data-stale="{n}" data-blocks="{len(flags)}">'
+                      f'{_count(n, len(flags), "of this page", "이 페이지의")}'
+                      + (' <a href="#twin-stale-1">→</a>' if n else '') + '</p>')
+    if book is not None:
+        stale = sum(s for _, s, _ in book)
+        blocks = sum(b for _, _, b in book)
+        where = ', '.join(f'<a href="{page}#twin-stale-1"><code>'
+                          f'{page[:-5]}.md</code></a> ({s})'
+                          for page, s, _ in book if s)
+        status.append(f'<p class="twin-status twin-book'
+                      f'{" twin-status-stale" if stale else ""}" '
+                      f'data-stale="{stale}" data-blocks="{blocks}">'
+                      f'{_count(stale, blocks, "of the book", "책 전체의")}'
+                      + (f': {where}' if where else '') + '</p>')
+    if status:
+        anchor = (soup.select_one('.notebook-downloads') or
+                  soup.select_one('h1'))
+        for html in reversed(status):
+            element = BeautifulSoup(html, 'html.parser')
+            if anchor is not None:
+                anchor.insert_after(element)
+            else:
+                soup.body.insert(0, element)
+    soup.body['data-twins'] = stamp(state)
 
 
 def rewrite_page(soup):

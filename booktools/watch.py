@@ -20,7 +20,7 @@ from booktools import BookError, ROOT, die_with_parent
 # What `make html` depends on (SOURCES in the Makefile; a test keeps the two
 # lists the same). A change to CONTENT is rebuilt by a fork of this process;
 # a change to TOOLS restarts it.
-CONTENT = ['config.ini', 'index.md', 'chapters/*.md', 'img/*']
+CONTENT = ['config.ini', 'index.md', 'chapters/*.md', 'img/*', 'TWINS.tsv']
 TOOLS = ['booktools/*.py', 'booktools/static/*', 'requirements.txt',
          'constraints.txt', 'Makefile']
 POLL = 0.05  # seconds between two looks at the sources' modification times
