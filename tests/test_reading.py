@@ -137,6 +137,35 @@ def test_every_control_is_reachable_with_a_visible_focus(visit):
     assert not unseen, f'focused without a visible outline: {unseen[:5]}'
 
 
+def test_phone_focus_stays_on_screen_and_reaches_the_drawer(visit):
+    """On a phone the table of contents is a closed drawer: Tab skips its
+    links until the menu button opens it."""
+    width = 375
+    v = visit(viewport={'width': width, 'height': 800})
+    v.open(url(CHAPTER))
+    where = '''() => { const e = document.activeElement;
+        const r = e.getBoundingClientRect();
+        return [e.className.toString(), r.left, r.right]; }'''
+    for _ in range(15):
+        v.page.keyboard.press('Tab')
+        cls, left, right = v.page.evaluate(where)
+        assert left >= -1 and right <= width + 1, (cls, left, right)
+    v.page.focus('.mdl-layout__drawer-button')
+    v.page.keyboard.press('Enter')
+    v.page.wait_for_timeout(400)  # the drawer slides in
+    assert v.page.evaluate('document.querySelector(".mdl-layout__drawer")'
+                           '.classList.contains("is-visible")')
+    for _ in range(12):  # past the header's controls, into the drawer
+        v.page.keyboard.press('Tab')
+        if v.page.evaluate('document.activeElement.closest('
+                           '".mdl-layout__drawer") !== null'):
+            break
+    else:
+        pytest.fail('Tab never reached the open drawer')
+    cls, left, right = v.page.evaluate(where)
+    assert left >= 0, (cls, left)
+
+
 def test_arrow_keys_turn_pages_except_in_a_text_field(visit):
     v = visit()
     v.open(url(CHAPTER))

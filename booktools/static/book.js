@@ -153,6 +153,29 @@
     }
   });
 
+  // On a narrow screen the table of contents is a drawer, off screen until
+  // the menu button opens it; closed, its links must not take the focus.
+  var narrow = window.matchMedia ? window.matchMedia('(max-width: 1024px)')
+    : { matches: false };
+  function syncDrawer() {
+    var drawer = document.querySelector('.mdl-layout > .mdl-layout__drawer');
+    if (!drawer) return;
+    if (narrow.matches && !drawer.classList.contains('is-visible')) {
+      drawer.setAttribute('inert', '');
+    } else {
+      drawer.removeAttribute('inert');
+    }
+  }
+  function watchDrawer() {
+    var drawer = document.querySelector('.mdl-layout > .mdl-layout__drawer');
+    if (!drawer || !window.MutationObserver) return;
+    new MutationObserver(syncDrawer).observe(drawer, {
+      attributes: true, attributeFilter: ['class'] });
+    syncDrawer();
+  }
+  if (narrow.addEventListener) narrow.addEventListener('change', syncDrawer);
+  window.addEventListener('load', watchDrawer);
+
   // A code block, table or formula wider than the page scrolls sideways;
   // it takes the focus then, so that a keyboard can scroll it too. Sizes
   // are known only once the theme shows the page (its body starts hidden)
