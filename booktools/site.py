@@ -8,7 +8,12 @@ post-processes `_build/html` after Sphinx has written it:
 - only the files pages use stay in `_static/` (the theme copies ~48 MB);
 - every `English / 한국어` heading, title, navigation entry and caption is
   split into `<span lang="en">` and `<span lang="ko">`, so that
-  `_static/book.js` can show English, Korean or both.
+  `_static/book.js` can show English, Korean or both;
+- the header gets the language switch and the light/dark/auto switch, the
+  page a skip link, and the theme's invalid or inaccessible markup (a second
+  `<meta charset>`, `role="botton"`, an empty form action, a hidden second
+  drawer) is corrected: tests/test_a11y.py holds every page to axe-core's
+  WCAG 2.1 AA rules and to the Nu HTML Checker.
 """
 import base64
 import functools
