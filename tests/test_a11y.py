@@ -16,6 +16,8 @@ from axe_playwright_python.sync_playwright import Axe
 from conftest import HTML, ROOT
 
 PAGES = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob('*.html'))
+# The search page once more, with results written by searchtools.js.
+SEARCHES = ['search.html?q=initialization', 'search.html?q=초기화']
 MODES = ('en', 'ko', 'both')
 SCHEMES = ('light', 'dark')
 WCAG_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']
@@ -27,7 +29,10 @@ def open_page(visit, page, mode, scheme):
     v = visit(color_scheme=scheme)
     v.context.add_init_script(
         f'try {{ localStorage.setItem("book-lang", "{mode}") }} catch (e) {{}}')
-    v.open((HTML / page).as_uri())
+    path, _, query = page.partition('?')
+    v.open((HTML / path).as_uri() + (f'?{query}' if query else ''))
+    if query:  # the results come after the index has loaded
+        v.page.wait_for_selector('#search-results li', timeout=10_000)
     shown = v.page.evaluate('() => [document.documentElement.dataset.lang, '
                             'document.documentElement.dataset.theme]')
     assert shown == [mode, scheme], f'{page}: asked for {mode}, {scheme}'
@@ -55,7 +60,7 @@ def audit(page):
 
 @pytest.mark.parametrize('scheme', SCHEMES)
 @pytest.mark.parametrize('mode', MODES)
-@pytest.mark.parametrize('page', PAGES)
+@pytest.mark.parametrize('page', PAGES + SEARCHES)
 def test_axe_finds_no_wcag_aa_violation(visit, page, mode, scheme):
     v = open_page(visit, page, mode, scheme)
     # Before axe runs: axe itself fetches the stylesheets again (for its
