@@ -81,7 +81,15 @@ pdf: html ## English, Korean and bilingual PDFs in _build/pdf/ (installs TeX as 
 bench: $(VENV)/.installed ## Time cold, prose-edit, code-edit and no-change builds
 	$(RUN) -m booktools.bench
 
-test: html lint ## Build the book, then run the whole test suite
+# The tests' npm tools (package.json says which and why), as locked in
+# package-lock.json. --ignore-scripts: vnu-jar's install script would
+# download a Java; the tests use Debian's (booktools/sysdeps.py).
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || $(PYTHON) -m booktools.sysdeps npm
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+test: html lint node_modules/.installed ## Build the book, then run the whole test suite
 	$(RUN) -m booktools.sysdeps test pdf
 	$(RUN) -m pytest tests
 

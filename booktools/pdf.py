@@ -14,7 +14,8 @@ kept verbatim, as for the HTML book), Sphinx's LaTeX builder writes the .tex
 and latexmk runs xelatex. On top of d2lbook's PDF route:
 
 - fonts from `[pdf]` in config.ini for all text, code included (the Noto CJK
-  fonts cover Hangul); Korean line breaking through XeTeX's ICU breaker;
+  fonts cover Hangul); Korean lines break between words (어절), never
+  inside one;
   polyglossia's Korean captions (차례, 그림, 제 1 장) in the Korean edition;
 - no index, hence no xindy; PDF title, author and language in the metadata;
 - a glyph missing from the fonts fails the build, naming the character, the
@@ -292,13 +293,24 @@ latex_elements['preamble'] += {stale_note(code)!r}
 # Added to d2lbook's preamble (the fonts go to Sphinx's `fontpkg`).
 PREAMBLE = r'''
 % --- booktools.pdf ---------------------------------------------------------
-% Korean words are separated by spaces; ICU's Korean rules also allow a break
-% between two syllables, at a cost, so that a long word does not overflow.
-% (Polyglossia sets the same for the Korean edition; Latin text is
-% unaffected, ICU finds no break inside an English word.)
+% Korean breaks lines between words (어절), at spaces, as Korean books do,
+% never between two syllables of a word ("일어 / 났다면"). XeTeX's ICU
+% breaker (locale "ko") marks a break between any two syllables; at
+% penalty 10000 none of those is taken, and its skip still lets a tight
+% line stretch a little between syllables. Polyglossia's Korean (the
+% Korean edition's main language, and any \textkorean) sets the penalty
+% back to 50 when it starts: its hook gets the same setting appended.
+% Latin text is unaffected: ICU finds no break inside an English word.
+% (Not xeCJK, which is made for Chinese and Japanese, nor kotex's xetexko,
+% which would also change the fonts and the spacing around punctuation.)
 \XeTeXlinebreaklocale "ko"
-\XeTeXlinebreakpenalty 50
+\XeTeXlinebreakpenalty 10000
 \XeTeXlinebreakskip 0pt plus .05em minus .01em
+\makeatletter
+\ifdefined\inlineextras@korean
+  \g@addto@macro\inlineextras@korean{\XeTeXlinebreakpenalty 10000\relax}
+\fi
+\makeatother
 % Copy and paste: XeTeX marks each run of text with the characters it came
 % from (/ActualText), since reading the glyphs back is ambiguous: Noto CJK
 % draws `-` with the glyph of U+2011, and `x - 1` would paste as `x ‑ 1`.

@@ -13,6 +13,11 @@ post-processes `_build/html` after Sphinx has written it:
   (booktools.twins) gets the class `twin-stale` and a note in both
   languages; under its title each page says how many of its Korean blocks
   are stale, and the front page says it for the whole book.
+- the header gets the language switch and the light/dark/auto switch, the
+  page a skip link, and the theme's invalid or inaccessible markup (a second
+  `<meta charset>`, `role="botton"`, an empty form action, a hidden second
+  drawer) is corrected: tests/test_a11y.py holds every page to axe-core's
+  WCAG 2.1 AA rules and to the Nu HTML Checker.
 """
 import base64
 import functools
@@ -77,6 +82,13 @@ SWITCH = """<div class="lang-switch" role="group" aria-label="Language / 언어"
 <button type="button" data-lang-mode="ko" title="한국어">한국어</button>\
 <button type="button" data-lang-mode="both" title="English + 한국어">EN+한\
 </button></div>"""
+# book.js labels it with the current choice; the icon is decoration.
+THEME_SWITCH = """<button type="button" class="theme-switch" data-theme-switch \
+aria-label="Colours / 색" title="Colours / 색"><i class="material-icons" \
+aria-hidden="true">brightness_auto</i></button>"""
+SKIP_LINK = ('<a class="skip-link" href="#content"><span lang="en">Skip to '
+             'content</span><span class="lang-sep"> / </span><span lang="ko">'
+             '본문으로 건너뛰기</span></a>')
 
 
 @functools.cache  # read by conf.py, the static list and finalize, once
@@ -314,6 +326,10 @@ def finalize_page(html, page, html_dir, twin_state=None):
     soup = BeautifulSoup(html, 'html.parser')
     if not soup.select_one('.lang-switch'):
         rewrite_page(soup)
+        # search.html's own form says action="" (invalid): it submits to
+        # itself.
+        for form in soup.select('form[action=""]'):
+            form['action'] = page.name
         add_downloads(soup, page, html_dir)
     mark_twins(soup, twin_state)
     return str(soup)
@@ -468,6 +484,33 @@ def rewrite_page(soup):
                              ':not(.breadcrumb)')
     if header is not None and not soup.select_one('.lang-switch'):
         header.insert(0, BeautifulSoup(SWITCH, 'html.parser'))
+        header.insert(1, BeautifulSoup(THEME_SWITCH, 'html.parser'))
+    fix_theme_markup(soup)
+
+
+def fix_theme_markup(soup):
+    """What the theme writes that is not valid HTML or not accessible, and
+    the skip link to the page's text."""
+    # Sphinx and the theme both write <meta charset>: one is allowed.
+    for meta in soup.select('meta[charset]')[1:]:
+        _remove(meta)
+    # The previous/next links carry role="botton" (sic): links, no role.
+    for link in soup.select('a[role="botton"]'):
+        del link['role']
+    # The theme writes the drawer twice; the copy inside <main> is never
+    # shown, but its links take the keyboard's focus where no one sees it.
+    for drawer in soup.select('main > header.mdl-layout__drawer'):
+        _remove(drawer)
+    # The text is the <main> landmark already; a second "main" inside it
+    # confuses screen readers. The skip link lands on it.
+    content = soup.select_one('div.page-content')
+    if content is not None:
+        if content.get('role') == 'main':
+            del content['role']
+        content['id'] = 'content'
+        content['tabindex'] = '-1'
+        if soup.body is not None and not soup.select_one('a.skip-link'):
+            soup.body.insert(0, BeautifulSoup(SKIP_LINK, 'html.parser'))
 
 
 def _remove(tag):

@@ -28,7 +28,12 @@ PACKAGES = {
             'latexmk', 'fonts-noto-cjk', 'librsvg2-bin', 'poppler-utils'],
     # A real browser for the page tests; Hangul fonts for its screenshots.
     # libatomic1: the node binary inside the playwright wheel links it.
-    'test': ['chromium', 'fonts-noto-cjk', 'libatomic1'],
+    # Java runs the Nu HTML Checker (vnu.jar, from npm: see package.json).
+    'test': ['chromium', 'fonts-noto-cjk', 'libatomic1',
+             'openjdk-17-jre-headless'],
+    # npm, for `make test`'s package.json, when no npm is on PATH (Node.js
+    # from elsewhere may bring its own).
+    'npm': ['npm'],
 }
 
 

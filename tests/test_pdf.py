@@ -259,6 +259,46 @@ def test_korean_pdf_uses_korean_generated_words(texts):
     assert 'Contents' in en and re.search(r'Fig\. ?\d', en)
 
 
+SYLLABLES = re.compile('[\uac00-\ud7a3]+')
+
+
+def words_broken_across_lines(text, words):
+    """Each line break of `text` between two Hangul syllables where the
+    sources have no space: the two runs joined are part of a word there."""
+    broken = []
+    lines = [line.strip() for line in text.splitlines()]
+    for line, following in zip(lines, lines[1:]):
+        end = re.search('[\uac00-\ud7a3]+$', line)
+        start = re.match('[\uac00-\ud7a3]+', following)
+        if end and start and any(end[0] + start[0] in w for w in words):
+            broken.append(f'{end[0]} / {start[0]}')
+    return broken
+
+
+@pytest.fixture(scope='session')
+def source_words():
+    """Every run of Hangul syllables in the sources and the outputs."""
+    text = '\n'.join(p.read_text(encoding='utf-8') for p in
+                     [ROOT / 'index.md', *(ROOT / 'chapters').glob('*.md')])
+    return set(SYLLABLES.findall(text + shared_hangul()))
+
+
+def test_line_break_check_finds_a_word_split_in_two(source_words):
+    word = max(source_words, key=len)
+    assert words_broken_across_lines(f'x {word[:2]}\n{word[2:]} y',
+                                     source_words) == \
+        [f'{word[:2]} / {word[2:]}']
+    assert not words_broken_across_lines(f'x {word}\n{word} y', source_words)
+
+
+@pytest.mark.parametrize('edition', ['ko', 'bilingual'])
+def test_korean_lines_break_between_words(pdfs, source_words, edition):
+    """Korean breaks lines at spaces (between 어절), never inside a word:
+    "일어 / 났다면" is a break inside 일어났다면."""
+    broken = words_broken_across_lines(pdf_text(pdfs[edition]), source_words)
+    assert not broken, f'{edition}: lines broken inside words: {broken}'
+
+
 @pytest.mark.parametrize('edition', EDITIONS)
 def test_every_font_is_embedded(pdfs, edition):
     rows = run('pdffonts', str(pdfs[edition])).splitlines()[2:]

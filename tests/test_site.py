@@ -239,10 +239,10 @@ def assert_mode(v, mode):
 
 
 def test_language_switch_applies_and_is_remembered(visit):
-    v = visit()
+    v = visit(locale='fr-FR')
     v.open(file_url(CHAPTER))
     assert v.page.locator('div[class*="highlight-"]').count() > 0
-    assert_mode(v, 'both')  # the default
+    assert_mode(v, 'both')  # the default in a browser in neither language
     choose(v, 'en')
     assert_mode(v, 'en')
     choose(v, 'ko')

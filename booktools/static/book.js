@@ -1,21 +1,36 @@
-/* The book's own script: the English / 한국어 / both switch and copy buttons.
- * It replaces d2lbook's d2l.js, which loaded analytics and a remote icon.
- * Loaded in <head>, so the chosen language applies before the page paints. */
+/* The book's own script: the English / 한국어 / both switch, the light / dark
+ * / auto switch, keyboard shortcuts and copy buttons. It replaces d2lbook's
+ * d2l.js, which loaded analytics and a remote icon. Loaded in <head>, so the
+ * chosen language and colours apply before the page paints. */
 (function () {
   'use strict';
   var KEY = 'book-lang';
   var MODES = ['en', 'ko', 'both'];
+  var THEME_KEY = 'book-theme';
+  var THEMES = ['auto', 'light', 'dark'];
 
-  // localStorage can throw (privacy settings); then the choice lasts a page.
-  function load() {
+  // localStorage can throw (privacy settings); then a choice lasts a page.
+  function stored(key, values) {
     try {
-      var mode = window.localStorage.getItem(KEY);
-      return MODES.indexOf(mode) >= 0 ? mode : 'both';
-    } catch (e) { return 'both'; }
+      var value = window.localStorage.getItem(key);
+      return values.indexOf(value) >= 0 ? value : null;
+    } catch (e) { return null; }
   }
-  function save(mode) {
-    try { window.localStorage.setItem(KEY, mode); } catch (e) { /* see load */ }
+  function save(key, value) {
+    try { window.localStorage.setItem(key, value); } catch (e) { /* see stored */ }
   }
+
+  // Until the reader picks a language, the browser's first language decides:
+  // Korean -> 한국어, English -> English, anything else -> both.
+  function browserMode() {
+    var langs = navigator.languages && navigator.languages.length ?
+      navigator.languages : [navigator.language || ''];
+    var first = String(langs[0] || '').toLowerCase();
+    if (first.indexOf('ko') === 0) return 'ko';
+    if (first.indexOf('en') === 0) return 'en';
+    return 'both';
+  }
+  function load() { return stored(KEY, MODES) || browserMode(); }
 
   // book.css hides [lang] elements of the other language by data-lang.
   function apply(mode) {
@@ -31,19 +46,173 @@
       var on = buttons[i].getAttribute('data-lang-mode') === mode;
       buttons[i].setAttribute('aria-pressed', on ? 'true' : 'false');
     }
+    labelThemeSwitch();
   }
 
+  // --- colour scheme: auto follows prefers-color-scheme ------------------
+  var dark = window.matchMedia ? window.matchMedia('(prefers-color-scheme: dark)')
+    : { matches: false };
+  var THEME_WORDS = {
+    auto: ['auto (as the system)', '자동(시스템 설정)', 'brightness_auto'],
+    light: ['light', '밝게', 'brightness_7'],
+    dark: ['dark', '어둡게', 'brightness_2']
+  };
+  function theme() { return stored(THEME_KEY, THEMES) || 'auto'; }
+  function nextTheme(choice) {
+    return THEMES[(THEMES.indexOf(choice) + 1) % THEMES.length];
+  }
+  function applyTheme() {
+    var choice = theme();
+    var scheme = choice === 'auto' ? (dark.matches ? 'dark' : 'light') : choice;
+    document.documentElement.setAttribute('data-theme', scheme);
+    labelThemeSwitch();
+  }
+  function labelThemeSwitch() {
+    var button = document.querySelector('[data-theme-switch]');
+    if (!button) return;
+    var choice = theme(), next = THEME_WORDS[nextTheme(choice)];
+    var words = THEME_WORDS[choice];
+    var en = 'Colours: ' + words[0] + '. Switch to ' + next[0];
+    var ko = '색: ' + words[1] + '. ' + next[1] + '(으)로 바꾸기';
+    var mode = document.documentElement.getAttribute('data-lang');
+    var label = mode === 'en' ? en : mode === 'ko' ? ko : en + ' / ' + ko;
+    button.setAttribute('aria-label', label);
+    button.title = label;
+    button.setAttribute('data-theme-choice', choice);
+    var icon = button.querySelector('.material-icons');
+    if (icon) icon.textContent = words[2];
+  }
+  if (dark.addEventListener) dark.addEventListener('change', applyTheme);
+  else if (dark.addListener) dark.addListener(applyTheme);
+
+  applyTheme();
   apply(load());
   document.addEventListener('click', function (event) {
-    var button = event.target.closest && event.target.closest('[data-lang-mode]');
-    if (!button) return;
-    var mode = button.getAttribute('data-lang-mode');
-    save(mode);
-    apply(mode);
+    var target = event.target.closest ? event.target : null;
+    var button = target && target.closest('[data-lang-mode]');
+    if (button) {
+      var mode = button.getAttribute('data-lang-mode');
+      save(KEY, mode);
+      apply(mode);
+    }
+    if (target && target.closest('[data-theme-switch]')) {
+      save(THEME_KEY, nextTheme(theme()));
+      applyTheme();
+    }
   });
-  // Another tab changed the language: follow it.
+  // Another tab changed the language or the colours: follow it.
   window.addEventListener('storage', function (event) {
     if (event.key === KEY) apply(load());
+    if (event.key === THEME_KEY) applyTheme();
+  });
+
+  // --- keyboard ----------------------------------------------------------
+  // <- / -> open the previous / next page, `/` focuses search; never while
+  // the reader types in a field or scrolls a focused code block sideways.
+  function typing(el) {
+    if (!el) return false;
+    var tag = el.tagName;
+    return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' ||
+      el.isContentEditable || el.classList.contains('book-scroll');
+  }
+  // The theme focuses <main> on load, so that the arrow keys scroll it; the
+  // first Tab then goes to the skip link, as on a page that took no focus.
+  var untouched = true;
+  document.addEventListener('mousedown', function () { untouched = false; });
+  document.addEventListener('keydown', function (event) {
+    if (event.key !== 'Tab') return;
+    var skip = document.querySelector('a.skip-link');
+    var main = document.querySelector('main');
+    if (untouched && !event.shiftKey && skip && main &&
+        document.activeElement === main) {
+      event.preventDefault();
+      skip.focus();
+    }
+    untouched = false;
+  });
+  document.addEventListener('keydown', function (event) {
+    if (event.defaultPrevented || event.altKey || event.ctrlKey ||
+        event.metaKey || typing(document.activeElement)) return;
+    var link = null;
+    if (event.key === 'ArrowLeft' && !event.shiftKey) {
+      link = document.getElementById('button-prev');
+    } else if (event.key === 'ArrowRight' && !event.shiftKey) {
+      link = document.getElementById('button-next');
+    } else if (event.key === '/') {
+      var search = document.getElementById('search-input') ||
+        document.querySelector('header input[name="q"]');
+      if (search) {
+        event.preventDefault();
+        search.focus();
+      }
+      return;
+    }
+    if (link && link.getAttribute('href')) {
+      event.preventDefault();
+      window.location.href = link.href;
+    }
+  });
+
+  // On a narrow screen the table of contents is a drawer, off screen until
+  // the menu button opens it; closed, its links must not take the focus.
+  var narrow = window.matchMedia ? window.matchMedia('(max-width: 1024px)')
+    : { matches: false };
+  function syncDrawer() {
+    var drawer = document.querySelector('.mdl-layout > .mdl-layout__drawer');
+    if (!drawer) return;
+    if (narrow.matches && !drawer.classList.contains('is-visible')) {
+      drawer.setAttribute('inert', '');
+    } else {
+      drawer.removeAttribute('inert');
+    }
+  }
+  function watchDrawer() {
+    var drawer = document.querySelector('.mdl-layout > .mdl-layout__drawer');
+    if (!drawer || !window.MutationObserver) return;
+    new MutationObserver(syncDrawer).observe(drawer, {
+      attributes: true, attributeFilter: ['class'] });
+    syncDrawer();
+  }
+  if (narrow.addEventListener) narrow.addEventListener('change', syncDrawer);
+  window.addEventListener('load', watchDrawer);
+
+  // A code block, table or formula wider than the page scrolls sideways;
+  // it takes the focus then, so that a keyboard can scroll it too. Sizes
+  // are known only once the theme shows the page (its body starts hidden)
+  // and MathJax has typeset: a ResizeObserver sees every change.
+  var SCROLLERS = '.page-content pre, .page-content table, ' +
+    '.page-content mjx-container[display="true"]';
+  function markScrollable(box) {
+    var wide = box.scrollWidth > box.clientWidth + 1;
+    if (wide && !box.hasAttribute('tabindex')) {
+      box.setAttribute('tabindex', '0');
+      box.classList.add('book-scroll');
+    } else if (!wide && box.classList.contains('book-scroll')) {
+      box.removeAttribute('tabindex');
+      box.classList.remove('book-scroll');
+    }
+  }
+  var observed = [];
+  var sizes = window.ResizeObserver ? new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) { markScrollable(entry.target); });
+  }) : null;
+  function watchScrollable() {
+    var boxes = document.querySelectorAll(SCROLLERS);
+    Array.prototype.forEach.call(boxes, function (box) {
+      if (observed.indexOf(box) >= 0) return;
+      observed.push(box);
+      if (sizes) sizes.observe(box);
+      markScrollable(box);
+    });
+  }
+  window.addEventListener('resize', function () {
+    observed.forEach(markScrollable);
+  });
+  window.addEventListener('load', function () {
+    watchScrollable();
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+      MathJax.startup.promise.then(watchScrollable);
+    }
   });
 
   // Search results are written by searchtools.js, after booktools.site ran:
@@ -133,8 +302,10 @@
   }
 
   document.addEventListener('DOMContentLoaded', function () {
-    apply(load());  // the switch's buttons exist now
+    apply(load());  // the switches exist now
+    applyTheme();
     addCopyButtons();
+    watchScrollable();
     var results = document.getElementById('search-results');
     if (results) {
       new MutationObserver(function () {
