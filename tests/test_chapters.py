@@ -449,12 +449,16 @@ def test_the_elsewhere_section_is_marked_and_cited():
     for lang in ('en', 'ko'):
         blocks = re.findall(rf'^::: {lang}\n(.*?)^:::$', section, re.M | re.S)
         table = next(b for b in blocks if b.startswith('|'))
-        rows = [r for r in table.strip().splitlines()[2:]]
-        assert len(rows) == 3
-        for row in rows:  # every framework's entry cites a source
-            cells = [c.strip() for c in row.strip('|').split('|')]
-            assert len(cells) == 6
-            assert all(re.search(r'\[\d\]', c) for c in cells[2:]), row
+        header, _, *rows = table.strip().splitlines()
+        # the three questions of the issue, one column each
+        assert len(header.strip('|').split('|')) == 4
+        assert [r.split('|')[1].strip() for r in rows] == [
+            'MXNet Gluon (this book)' if lang == 'en' else 'MXNet Gluon (이 책)',
+            'PyTorch `nn.LazyLinear`', 'Keras', 'Flax Linen', 'Flax NNX']
+        for row in rows[1:]:  # every other framework's entry cites a source
+            cells = [c.strip() for c in row.strip().strip('|').split('|')]
+            assert len(cells) == 4
+            assert all(re.search(r'\[\d\]', c) for c in cells[1:]), row
         cited = {int(n) for n in re.findall(r'\[(\d)\]', table)}
         sources = next(b for b in blocks if b.startswith('1. '))
         urls = re.findall(r'<(https://[^>]+)>', sources)
