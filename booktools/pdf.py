@@ -315,6 +315,11 @@ PREAMBLE = r'''
 % from (/ActualText), since reading the glyphs back is ambiguous: Noto CJK
 % draws `-` with the glyph of U+2011, and `x - 1` would paste as `x ‑ 1`.
 \XeTeXgenerateactualtext=1
+% Tables: ragged-right cells (tabulary's L) instead of Sphinx's justified J,
+% which stretches a narrow column of Korean letter by letter; and no column
+% narrower than a short phrase.
+\newcolumntype{T}{L}
+\setlength{\tymin}{5em}
 % Code: spaces are real characters, so that text copied out of the PDF keeps
 % its indentation (Sphinx's code space is a kern; this is its definition with
 % the kern replaced by the font's space glyph). Straight quotes come from
