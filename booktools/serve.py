@@ -5,16 +5,21 @@
 The pages work opened as files too; this is for readers who prefer a URL,
 for checking the book the way a web server delivers it, and for authors and
 translators: save a source and the book is rebuilt (booktools.watch), and
-the page open in the browser reloads itself. `--port 0` takes any free
+the page open in the browser reloads itself, or shows the build's error
+over the page while the last build failed. `--port 0` takes any free
 port. Ctrl+C stops it.
 """
 import argparse
 import functools
+import hashlib
 import http.server
 import io
+import json
 import os
 import signal
 import sys
+import time
+import urllib.parse
 
 from booktools import watch
 
@@ -25,18 +30,65 @@ LOADED = watch.snapshot(watch.TOOLS)
 from booktools import BookError, ROOT, die_with_parent  # noqa: E402
 from booktools.build import DONE, HTML_DIR  # noqa: E402
 
-# Served pages (never the files on disk) ask every half second whether a
-# build has finished since they were served, and reload if so: save, and the
-# page in the browser shows the change. Only this server is asked, one
-# question at a time, so a reload never cuts a question short.
+# Served pages (never the files on disk) ask this server, one question at a
+# time, what the book's state is: when the last successful build started,
+# and what the last build by `make serve` said if it failed. The server
+# answers when that state differs from what the page knows (at once on the
+# first question, else within WAIT seconds), so a finished build reloads the
+# page without waiting for the next question, and a failed build shows its
+# message over the page until a build succeeds.
 BUILT = '/__booktools_built__'
-RELOAD = ('<script>(function () {{ function ask() {{'
-          f' fetch("{BUILT}", {{{{cache: "no-store"}}}})'
-          '.then(function (r) {{ return r.text(); }})'
-          '.then(function (t) {{ if (t === "{built}") setTimeout(ask, 500);'
-          ' else location.reload(); }},'
-          ' function () {{ setTimeout(ask, 500); }}); }}'
-          ' setTimeout(ask, 500); }})();</script>')
+WAIT = 20  # seconds a question waits for a change before it is answered
+RELOAD = """<script>(function () {
+  var known = {built: __BUILT__, failed: "?"};
+  function show(message) {
+    var box = document.getElementById("booktools-build-failed");
+    if (!message) { if (box) box.remove(); return; }
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "booktools-build-failed";
+      box.setAttribute("role", "alert");
+      box.style.cssText = "position:fixed;left:0;right:0;bottom:0;" +
+        "z-index:100000;max-height:50vh;overflow:auto;margin:0;" +
+        "padding:12px 16px;background:#fff3f3;color:#1a1a1a;" +
+        "border-top:4px solid #c62828;box-shadow:0 -2px 8px rgba(0,0,0,.3);" +
+        "font:14px/1.5 sans-serif";
+      var head = document.createElement("p");
+      head.style.cssText = "margin:0 0 6px;font-weight:bold";
+      [["en", "The last build failed, so this page may be out of date " +
+              "or incomplete. Fix the source and save it: the page " +
+              "reloads when a build succeeds."],
+       ["ko", "마지막 빌드가 실패해서 이 페이지는 오래되었거나 불완전할 수 " +
+              "있습니다. 소스를 고쳐 저장하면 빌드가 성공할 때 페이지가 " +
+              "다시 열립니다."]]
+        .forEach(function (text) {
+          var span = document.createElement("span");
+          span.lang = text[0];
+          span.textContent = text[1] + " ";
+          head.appendChild(span);
+        });
+      var pre = document.createElement("pre");
+      pre.style.cssText = "margin:0;white-space:pre-wrap;" +
+        "font:13px/1.4 monospace;background:none;border:0;padding:0";
+      box.appendChild(head);
+      box.appendChild(pre);
+      document.body.appendChild(box);
+    }
+    box.querySelector("pre").textContent = message;
+  }
+  function ask() {
+    fetch("__URL__?built=" + encodeURIComponent(known.built) + "&failed=" +
+          encodeURIComponent(known.failed), {cache: "no-store"})
+      .then(function (r) { return r.json(); })
+      .then(function (state) {
+        if (state.built !== known.built) { location.reload(); return; }
+        known.failed = state.failed;
+        show(state.message);
+        ask();
+      }, function () { setTimeout(ask, 1000); });  // server stopped?
+  }
+  ask();
+})();</script>""".replace('__URL__', BUILT)
 
 
 NOT_BUILT = """<!DOCTYPE html>
@@ -58,6 +110,32 @@ def built():
         return 'never'
 
 
+def state():
+    """What a served page is told: the stamp, and the last failed build's
+    message (empty once a build succeeded) with a short digest of it."""
+    try:
+        message = watch.FAILED.read_text(encoding='utf-8')
+    except (FileNotFoundError, UnicodeDecodeError):
+        message = ''
+    failed = hashlib.sha256(message.encode()).hexdigest()[:16] if message \
+        else ''
+    return {'built': built(), 'failed': failed, 'message': message}
+
+
+def answer(query):
+    """The state, once it differs from what the question says the page
+    knows, or after WAIT seconds."""
+    asked = urllib.parse.parse_qs(query)
+    known = (asked.get('built', [''])[0], asked.get('failed', [''])[0])
+    deadline = time.monotonic() + WAIT
+    now = state()
+    while (now['built'], now['failed']) == known and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = state()
+    return json.dumps(now).encode()
+
+
 class Handler(http.server.SimpleHTTPRequestHandler):
     # Pages change on every build: have the browser ask again each time.
     def end_headers(self):
@@ -67,10 +145,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def send_head(self):
         """GET and HEAD alike: pages with the reload script, the stamp, and
         for a page not built (yet) a note that reloads once it is."""
-        url = self.path.split('?')[0].split('#')[0]
+        url, _, query = self.path.split('#')[0].partition('?')
         status, kind = 200, 'text/html; charset=utf-8'
         if url == BUILT:
-            body, kind = built().encode(), 'text/plain'
+            body, kind = answer(query), 'application/json'
         else:
             path = self.translate_path(self.path)
             if os.path.isdir(path) and url.endswith('/'):
@@ -82,7 +160,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
                     page = f.read()
             except OSError:
                 status, page = 404, NOT_BUILT
-            script = RELOAD.format(built=built()).encode()
+            script = RELOAD.replace('__BUILT__',
+                                    json.dumps(built())).encode()
             body = page.replace(b'</body>', script + b'</body>', 1)
         self.send_response(status)
         self.send_header('Content-Type', kind)

@@ -15,7 +15,7 @@ import sys
 import time
 import traceback
 
-from booktools import BookError, ROOT, die_with_parent
+from booktools import BookError, ROOT, die_with_parent, write_atomic
 
 # What `make html` depends on (SOURCES in the Makefile; a test keeps the two
 # lists the same). A change to CONTENT is rebuilt by a fork of this process;
@@ -24,6 +24,9 @@ CONTENT = ['config.ini', 'index.md', 'chapters/*.md', 'img/*']
 TOOLS = ['booktools/*.py', 'booktools/static/*', 'requirements.txt',
          'constraints.txt', 'Makefile']
 POLL = 0.05  # seconds between two looks at the sources' modification times
+# While the last build by this loop failed, what it said (`file:line:
+# problem — fix`): booktools.serve shows it over the served pages.
+FAILED = ROOT / '_build' / '.serve-failed'
 
 
 def snapshot(patterns):
@@ -83,6 +86,11 @@ def warm():
         '   e = 1\n', settings_overrides={'report_level': 5})
 
 
+def failed(message):
+    """Record the message of a failed build for the served pages."""
+    write_atomic(FAILED, message.rstrip() + '\n')
+
+
 def build_once():
     """Run one `make html` build in a fork; True if it succeeded."""
     from booktools import build
@@ -98,10 +106,14 @@ def build_once():
             code = 0
         except BookError as e:
             print(f'error: {e}', file=sys.stderr)
+            failed(str(e))
         except KeyboardInterrupt:
             code = 130
-        except BaseException:
+        except BaseException as e:
             traceback.print_exc()
+            failed(f'the build crashed: {type(e).__name__}: {e} — the '
+                   'terminal running make serve shows the traceback; '
+                   'report it')
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -118,6 +130,7 @@ def build_once():
 def rebuild():
     start = time.perf_counter()
     if build_once():
+        FAILED.unlink(missing_ok=True)
         print(f'[watch] built in {time.perf_counter() - start:.2f} s',
               flush=True)
     else:
@@ -153,8 +166,10 @@ def loop(restart, loaded):
         tools = settled(TOOLS)
         problem = compile_problem()
         if problem:
-            print(f'[watch] error: {problem} — fix it and save again; until '
-                  'then nothing is rebuilt', flush=True)
+            message = (f'{problem} — fix it and save again; until then '
+                       'nothing is rebuilt')
+            print(f'[watch] error: {message}', flush=True)
+            failed(message)
             broken = True
             return True
         print('[watch] the build tools or pins changed: restarting',
@@ -162,6 +177,7 @@ def loop(restart, loaded):
         DONE.unlink(missing_ok=True)  # what the old code built is not current
         restart()
 
+    FAILED.unlink(missing_ok=True)  # an earlier run's; this one builds anew
     check_tools()  # saved while this process was starting?
     warm()
     content = snapshot(CONTENT)

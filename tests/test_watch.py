@@ -139,6 +139,33 @@ def test_broken_save_is_reported_and_the_next_save_is_built(served):
     assert 'Fixed.' in served.page('chapters/deferred_init.html')
 
 
+def test_failed_build_shows_its_message_over_served_pages(served, visit):
+    v = visit(allowed=lambda url: url.startswith(served.url))
+    v.open(served.url + 'chapters/deferred_init.html')
+    overlay = v.page.locator('#booktools-build-failed')
+    assert overlay.count() == 0  # the last build succeeded
+    edit(served.book, '::: en\n', '::: en\nSee :numref:`sec_no_such_label`.\n')
+    served.expect('[watch] the build failed')
+    overlay.wait_for(state='visible', timeout=10000)
+    shown = overlay.inner_text()
+    assert re.search(r'chapters/deferred_init\.md:\d+: .*sec_no_such_label'
+                     r'.* — ', shown), shown
+    assert 'The last build failed' in shown
+    v.assert_clean()
+    # The message is on every served page, also one opened after the failure.
+    other = visit(allowed=lambda url: url.startswith(served.url))
+    other.open(served.url + 'index.html')
+    later = other.page.locator('#booktools-build-failed')
+    later.wait_for(state='visible', timeout=10000)
+    edit(served.book, 'See :numref:`sec_no_such_label`.\n', 'Fixed.\n')
+    served.expect('[watch] built')
+    for gone in (overlay, later):
+        gone.wait_for(state='detached', timeout=10000)
+    # The files on disk never carry it.
+    for page in (served.book / '_build' / 'html').rglob('*.html'):
+        assert 'booktools-build-failed' not in page.read_text(), page
+
+
 def test_changed_build_code_restarts_serve_on_the_same_port(served):
     site = served.book / 'booktools' / 'site.py'
     site.write_text(site.read_text() + '\n# edited while serving\n')
