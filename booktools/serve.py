@@ -136,7 +136,20 @@ def answer(query):
     return json.dumps(now).encode()
 
 
+class Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A reader who closes a tab or reloads mid-request is no error:
+        print nothing. Anything else is, with its traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # BrokenPipeError, ConnectionResetError, ...
+        super().handle_error(request, client_address)
+
+
 class Handler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        """Quiet: the terminal shows builds and their errors, not every
+        request (most of them the pages' questions about the build)."""
+
     # Pages change on every build: have the browser ask again each time.
     def end_headers(self):
         self.send_header('Cache-Control', 'no-cache')
@@ -203,8 +216,7 @@ def main(argv):
     HTML_DIR.mkdir(parents=True, exist_ok=True)
     handler = functools.partial(Handler, directory=str(HTML_DIR))
     try:
-        server = http.server.ThreadingHTTPServer(('127.0.0.1', args.port),
-                                                 handler)
+        server = Server(('127.0.0.1', args.port), handler)
     except OSError as e:
         raise BookError(f'cannot listen on 127.0.0.1:{args.port}: '
                         f'{e.strerror} — choose another with --port N '

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -56,6 +57,18 @@ class Serve:
             seen.append(line)
             if line.startswith(prefix):
                 return seen
+
+    def said_since(self, pause=1.0):
+        """The lines said since the last expect(), after `pause` seconds."""
+        time.sleep(pause)
+        said = []
+        while True:
+            try:
+                line = self.lines.get_nowait()
+            except queue.Empty:
+                return said
+            if line is not None:
+                said.append(line)
 
     def page(self, path):
         with urllib.request.urlopen(self.url + path) as response:
@@ -137,6 +150,32 @@ def test_broken_save_is_reported_and_the_next_save_is_built(served):
     edit(book, 'See :numref:`sec_no_such_label`.\n', 'Fixed.\n')
     served.expect('[watch] built')
     assert 'Fixed.' in served.page('chapters/deferred_init.html')
+
+
+def test_serve_says_only_builds_and_errors(served):
+    """No line per request, and none for a reader who left mid-answer."""
+    import json
+    import socket
+    served.page('index.html')
+    served.page('chapters/deferred_init.html')
+    with pytest.raises(urllib.error.HTTPError):
+        served.page('no-such-file.css')
+    known = json.loads(served.page('__booktools_built__?failed=asked'))
+    # A page's question, waiting for the next build; the page goes away
+    # (the connection is reset) before it is answered.
+    host, port = re.search(r'//([\d.]+):(\d+)/', served.url).groups()
+    gone = socket.create_connection((host, int(port)))
+    gone.sendall(f'GET /__booktools_built__?built={known["built"]}&failed= '
+                 f'HTTP/1.1\r\nHost: {host}\r\n\r\n'.encode())
+    time.sleep(0.5)
+    gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                    b'\x01\x00\x00\x00\x00\x00\x00\x00')
+    gone.close()
+    edit(served.book, '::: en\n', '::: en\nA quiet rebuild.\n')
+    said = served.expect('[watch] built') + served.said_since()
+    noise = [line for line in said if not line.startswith(
+        ('[watch] ', '[eval] ', '[html] '))]
+    assert noise == [], ''.join(said)
 
 
 def test_failed_build_shows_its_message_over_served_pages(served, visit):
