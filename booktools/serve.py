@@ -41,6 +41,41 @@ BUILT = '/__booktools_built__'
 WAIT = 20  # seconds a question waits for a change before it is answered
 RELOAD = """<script>(function () {
   var known = {built: __BUILT__, failed: "?"};
+  // A reload keeps the reader where they were: the page scrolls inside the
+  // theme's <main>, so its offset is kept in sessionStorage and set again
+  // once the theme, the figures and MathJax have laid the page out.
+  var KEY = "booktools-scroll:" + location.pathname;
+  function scrollers() {
+    return [document.scrollingElement].concat(
+      [].slice.call(document.querySelectorAll(".mdl-layout__content")));
+  }
+  function save() {
+    try {
+      sessionStorage.setItem(KEY, JSON.stringify(scrollers().map(
+        function (e) { return e ? e.scrollTop : 0; })));
+    } catch (e) {}  // storage off: reload at the top
+  }
+  function restore() {
+    var saved = null;
+    try {
+      saved = JSON.parse(sessionStorage.getItem(KEY));
+      sessionStorage.removeItem(KEY);
+    } catch (e) {}
+    if (!Array.isArray(saved)) return;
+    function apply() {
+      scrollers().forEach(function (e, i) {
+        if (e && saved[i]) e.scrollTop = saved[i];
+      });
+    }
+    apply();
+    window.addEventListener("load", function () {
+      apply();
+      requestAnimationFrame(apply);
+      if (window.MathJax && MathJax.startup && MathJax.startup.promise)
+        MathJax.startup.promise.then(apply);
+    });
+  }
+  restore();
   function show(message) {
     var box = document.getElementById("booktools-build-failed");
     if (!message) { if (box) box.remove(); return; }
@@ -81,7 +116,11 @@ RELOAD = """<script>(function () {
           encodeURIComponent(known.failed), {cache: "no-store"})
       .then(function (r) { return r.json(); })
       .then(function (state) {
-        if (state.built !== known.built) { location.reload(); return; }
+        if (state.built !== known.built) {
+          save();
+          location.reload();
+          return;
+        }
         known.failed = state.failed;
         show(state.message);
         ask();

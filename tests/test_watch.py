@@ -140,6 +140,23 @@ def test_served_page_reloads_itself_after_a_rebuild(served, visit):
     assert '__booktools_built__' not in page.read_text()
 
 
+def test_reload_keeps_the_scroll_position(served, visit):
+    v = visit(allowed=lambda url: url.startswith(served.url))
+    v.open(served.url + 'chapters/deferred_init.html')
+    main = '.mdl-layout__content'  # the theme scrolls this, not the window
+    v.page.eval_on_selector(main, 'm => { m.scrollTop = 1500; }')
+    v.page.evaluate('window.loadedBeforeTheEdit = true')
+    edit(served.book, '::: en\n', '::: en\nScrolled while rebuilt.\n')
+    served.expect('[watch] built')
+    v.page.wait_for_function('document.body && document.body.textContent'
+                             '.includes("Scrolled while rebuilt.")',
+                             timeout=20000)
+    v.settle()
+    assert v.page.evaluate('window.loadedBeforeTheEdit') is None  # reloaded
+    assert v.page.eval_on_selector(main, 'm => m.scrollTop') == 1500
+    v.assert_clean()
+
+
 def test_broken_save_is_reported_and_the_next_save_is_built(served):
     book = served.book
     edit(book, '::: en\n', '::: en\nSee :numref:`sec_no_such_label`.\n')
