@@ -277,7 +277,7 @@ def main(argv):
     # the build in progress and the web server first.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        watch.loop(restart, LOADED)
+        watch.loop(restart, LOADED, f'http://127.0.0.1:{port}/')
     except KeyboardInterrupt:
         pass
     finally:

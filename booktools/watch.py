@@ -102,7 +102,7 @@ def build_once():
         code = 1
         try:
             die_with_parent(parent)
-            build.html()
+            build.html(done='')  # rebuild() says where to look
             code = 0
         except BookError as e:
             print(f'error: {e}', file=sys.stderr)
@@ -127,11 +127,19 @@ def build_once():
     return os.waitstatus_to_exitcode(status) == 0
 
 
-def rebuild():
+def page_url(base, changed):
+    """The URL of the first changed source that is a page, else the book's."""
+    for path in sorted(changed):
+        if path.endswith('.md'):
+            return base + path[:-3] + '.html'
+    return base
+
+
+def rebuild(url):
     start = time.perf_counter()
     if build_once():
         FAILED.unlink(missing_ok=True)
-        print(f'[watch] built in {time.perf_counter() - start:.2f} s',
+        print(f'[watch] built in {time.perf_counter() - start:.2f} s: {url}',
               flush=True)
     else:
         print('[watch] the build failed (see above): fix the source and save '
@@ -149,8 +157,9 @@ def compile_problem():
     return None
 
 
-def loop(restart, loaded):
-    """Build when stale, then rebuild after every save, until Ctrl+C. When
+def loop(restart, loaded, url):
+    """Build when stale, then rebuild after every save, until Ctrl+C, and
+    say which page under `url` (the served book's) shows the change. When
     TOOLS differ from `loaded` (their snapshot taken before this process
     imported them), call `restart`, which does not return."""
     from booktools.build import DONE
@@ -182,7 +191,7 @@ def loop(restart, loaded):
     warm()
     content = snapshot(CONTENT)
     if not check_tools() and is_stale({**content, **tools}):
-        rebuild()
+        rebuild(url)
     print('[watch] watching the sources: save one and the book is rebuilt '
           '(Ctrl+C stops)', flush=True)
     while True:
@@ -190,6 +199,8 @@ def loop(restart, loaded):
         if check_tools():
             continue
         if snapshot(CONTENT) != content:
-            content = settled(CONTENT)
+            before, content = content, settled(CONTENT)
+            changed = {path for path in {*before, *content}
+                       if before.get(path) != content.get(path)}
             if not check_tools():  # one last look just before the fork
-                rebuild()
+                rebuild(page_url(url, changed))

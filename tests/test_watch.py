@@ -105,6 +105,10 @@ def test_saved_prose_edit_is_served_without_running_code(served):
     edit(book, '::: en\n', '::: en\nA sentence saved while serving.\n')
     said = ''.join(served.expect('[watch] built'))
     assert '0 executed' in said and 'executing' not in said, said
+    # It says where to look: the edited chapter's page, at the served URL.
+    assert said.splitlines()[-1].endswith(
+        f' s: {served.url}chapters/deferred_init.html'), said
+    assert 'open _build' not in said
     assert 'A sentence saved while serving.' in served.page(
         'chapters/deferred_init.html')
     # The watch stamps the build as `make html` does: nothing left to do.
