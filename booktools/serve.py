@@ -130,6 +130,21 @@ RELOAD = """<script>(function () {
 })();</script>""".replace('__URL__', BUILT)
 
 
+# Browsers ask every server for /favicon.ico; a 404 is an error in their
+# console. This one is drawn for the book: the four stages of deferred
+# initialization as four squares, the last (the shape not known yet) open.
+FAVICON = b"""<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32"
+ viewBox="0 0 32 32">
+<rect width="32" height="32" rx="6" fill="#1976d2"/>
+<rect x="6" y="6" width="8" height="8" rx="1" fill="#fff"/>
+<rect x="18" y="6" width="8" height="8" rx="1" fill="#fff"/>
+<rect x="6" y="18" width="8" height="8" rx="1" fill="#fff"/>
+<rect x="19" y="19" width="6" height="6" rx="1" fill="none" stroke="#fff"
+ stroke-width="2" stroke-dasharray="2 1.5"/>
+</svg>
+"""
+
+
 NOT_BUILT = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Not built yet</title></head><body>
 <p lang="en">This page has not been built (yet). It reloads itself when the
@@ -201,6 +216,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         status, kind = 200, 'text/html; charset=utf-8'
         if url == BUILT:
             body, kind = answer(query), 'application/json'
+        elif url == '/favicon.ico':
+            body, kind = FAVICON, 'image/svg+xml'
         else:
             path = self.translate_path(self.path)
             if os.path.isdir(path) and url.endswith('/'):
