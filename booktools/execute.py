@@ -553,7 +553,7 @@ def main(argv=None):
                recorded[src][2:] != entries[src][2:] or
                not cache_path(src).exists() for src in stale):
             zygote.start()
-        executed, problems = evaluate(stale, env_digest, zygote)
+        executed, no_code, problems = evaluate(stale, env_digest, zygote)
     if problems:
         raise BookError('\n'.join(problems))
     for src in stale:  # their evaluated notebook or cache entry changed
@@ -561,17 +561,25 @@ def main(argv=None):
     write_atomic(MANIFEST, json.dumps(
         {rel(src): entries[src] for src in sources}, indent=1,
         sort_keys=True))
-    print(f'[eval] {len(sources)} notebooks, '
-          f'{len(executed)} executed, the rest from cache', flush=True)
+    print(f'[eval] {len(sources)} notebooks: ' + ', '.join(
+        f'{n} {what}' for n, what in (
+            (len(executed), 'executed'),
+            (len(stale) - len(executed) - len(no_code), 'from the output '
+             'cache'),
+            (len(no_code), 'without code'),
+            (len(sources) - len(stale), 'unchanged since the last build'))
+        if n or what == 'executed'), flush=True)
 
 
 def evaluate(sources, env_digest, zygote):
     """Write each evaluated notebook, from the cache or by running it;
-    return those that ran and the problems found."""
+    return those that ran, those without code, and the problems found."""
     from concurrent.futures import ProcessPoolExecutor
-    to_run = []
+    to_run, no_code = [], []
     for src in sources:
         nb, code_cells, key, outputs = prepare(src, env_digest)
+        if not code_cells:
+            no_code.append(src)
         if outputs is None:
             to_run.append((src, nb, key))
         else:
@@ -593,7 +601,7 @@ def evaluate(sources, env_digest, zygote):
                 except Exception as e:  # a worker or kernel that failed
                     problems.append(f'{rel(src)}: could not be evaluated: '
                                     f'{type(e).__name__}: {e}')
-    return [src for src, _, _ in to_run], problems
+    return [src for src, _, _ in to_run], no_code, problems
 
 
 if __name__ == '__main__':
