@@ -97,3 +97,45 @@ def test_select_svg_keeps_one_languages_labels():
     assert '생성' in ko and 'Construct' not in ko and '>제목<' in ko
     assert 'net(X)' in en and 'net(X)' in ko
     assert langs.select_svg(svg, 'both') == svg
+
+
+def test_notebooks_are_valid_and_unchanged_by_a_jupyter_round_trip(
+        exported, tmp_path):
+    """Read and saved again as Jupyter saves them, byte for byte the same."""
+    paths = sorted(exported.rglob('*.ipynb'))
+    assert len(paths) == len(notebooks.EDITIONS) * len(
+        list(EVAL.rglob('*.ipynb')))
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        again = tmp_path / path.name
+        nbformat.write(nb, again)
+        assert again.read_bytes() == path.read_bytes(), path
+
+
+def test_notebook_metadata_is_what_the_kernel_reports(exported):
+    """JupyterLab writes the kernel's language_info and kernelspec into a
+    notebook it opens: they must already be what it would write, or the
+    notebook opens marked as modified."""
+    import json
+    import sys
+    from jupyter_client.manager import start_new_kernel
+    from jupyter_client.kernelspec import KernelSpecManager
+    from conftest import ROOT
+    manager, client = start_new_kernel(kernel_name='python3')
+    try:
+        reply = client.kernel_info(reply=True, timeout=60)
+        language_info = reply['content']['language_info']
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    # `make lab` puts this environment's kernels first (JUPYTER_PATH).
+    spec = json.loads((ROOT / '.venv' / 'share' / 'jupyter' / 'kernels' /
+                       'python3' / 'kernel.json').read_text())
+    assert language_info['version'] == sys.version.split()[0]
+    for path in sorted(exported.rglob('*.ipynb')):
+        meta = json.loads(path.read_text())['metadata']
+        assert meta['language_info'] == language_info, path
+        assert meta['kernelspec'] == {'name': 'python3',
+                                      'display_name': spec['display_name'],
+                                      'language': spec['language']}, path
