@@ -73,7 +73,9 @@ pdf: html ## English, Korean and bilingual PDFs in _build/pdf/ (installs TeX as 
 	$(RUN) -m booktools.sysdeps pdf
 	$(RUN) -m booktools.pdf
 
-bench: $(VENV)/.installed ## Time cold, prose-edit, code-edit and no-change builds
+bench: $(VENV)/.installed ## Time cold, prose-edit, code-edit and no-change builds, and make serve's reload
+	@# Chromium: (c") times the served page's reload in a real browser.
+	$(RUN) -m booktools.sysdeps test
 	$(RUN) -m booktools.bench
 
 test: html lint ## Build the book, then run the whole test suite
