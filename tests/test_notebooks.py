@@ -1,6 +1,7 @@
 """Per-language notebooks: only their language's prose, every code cell,
 every output; and the language filter never drops neutral text."""
 import re
+import shutil
 import zipfile
 
 import nbformat
@@ -139,3 +140,68 @@ def test_notebook_metadata_is_what_the_kernel_reports(exported):
         assert meta['kernelspec'] == {'name': 'python3',
                                       'display_name': spec['display_name'],
                                       'language': spec['language']}, path
+
+
+def test_jupyterlab_opens_them_unmodified(exported, browser, tmp_path):
+    """The real thing: JupyterLab (the one `make lab` runs) opens an
+    exported notebook, starts its kernel, and does not mark it modified;
+    the same notebook with the old, short language_info it does mark."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from conftest import ROOT
+    folder = tmp_path / 'lab'
+    shutil.copytree(exported / 'en', folder)
+    old = nbformat.read(folder / 'chapters' / 'deferred_init.ipynb', 4)
+    old.metadata['language_info'] = {'name': 'python'}
+    nbformat.write(old, folder / 'chapters' / 'old.ipynb')
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    home = tmp_path / 'home'
+    env = {**os.environ, 'HOME': str(home),
+           'JUPYTER_PATH': str(ROOT / '.venv' / 'share' / 'jupyter'),
+           'JUPYTER_CONFIG_DIR': str(home / 'config'),
+           'JUPYTER_DATA_DIR': str(home / 'data'),
+           'JUPYTER_RUNTIME_DIR': str(home / 'runtime')}
+    lab = subprocess.Popen(
+        [sys.executable, '-m', 'jupyter', 'lab', f'--port={port}',
+         '--no-browser', '--allow-root', '--IdentityProvider.token=',
+         '--ServerApp.password=', f'--notebook-dir={folder}'],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f'http://127.0.0.1:{port}/'
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url + 'api/status').read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, 'JupyterLab did not start'
+                assert lab.poll() is None, 'JupyterLab exited'
+                time.sleep(0.5)
+
+        def dirty(name):
+            page = browser.new_page()
+            try:
+                # ?reset: a fresh workspace, without the last test's tab.
+                page.goto(f'{url}lab/tree/chapters/{name}?reset')
+                page.wait_for_function(
+                    '() => [...document.querySelectorAll(".jp-KernelStatus,'
+                    ' .jp-Notebook-ExecutionIndicator")].some(e => '
+                    'e.textContent.includes("Idle"))', timeout=60000)
+                page.wait_for_timeout(2000)  # kernel_info applied
+                return page.evaluate('() => document.querySelectorAll('
+                                     '".lm-TabBar-tab.jp-mod-current'
+                                     '.jp-mod-dirty").length')
+            finally:
+                page.close()
+
+        assert dirty('deferred_init.ipynb') == 0
+        assert dirty('old.ipynb') == 1  # the check sees a modified notebook
+    finally:
+        lab.terminate()
+        lab.wait(timeout=30)
