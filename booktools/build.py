@@ -412,7 +412,8 @@ def html(argv=(), done=None):
     os.replace(stamp, DONE)
     lock.close()
     if done is None:
-        done = f'[html] done: open {os.path.relpath(HTML_DIR, ROOT)}/index.html'
+        done = (f'[html] done: open {os.path.relpath(HTML_DIR, ROOT)}'
+                '/index.html')
     if done:
         print(done, flush=True)
 

@@ -38,7 +38,8 @@ def digest(folder):
 
 
 def test_syntax_error_names_file_and_line(book):
-    line = inject(book, ':label:', '```{.python .input}\n\nx = 1\ny = (1,\n```')
+    line = inject(book, ':label:',
+                  '```{.python .input}\n\nx = 1\ny = (1,\n```')
     fails_with(build(book), f'{CHAPTER}:{line + 3}:', 'SyntaxError')
 
 
