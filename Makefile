@@ -62,11 +62,13 @@ twins-accept: $(VENV)/.installed ## Record the English of stale Korean twins as 
 notebooks: html ## English, Korean and bilingual .ipynb with outputs in _build/notebooks/ (+ zip)
 	$(RUN) -m booktools.notebooks
 
-lab: notebooks ## Open the notebooks in JupyterLab, with the book's own kernel
+LAB_PORT ?= 8888
+lab: notebooks ## Open the notebooks in JupyterLab (LAB_PORT=8888), with the book's own kernel; Ctrl+C twice stops it
 	@# JUPYTER_PATH first: this venv's `python3` kernel (with MXNet) wins over
 	@# any `python3` kernel installed in the user's home.
 	JUPYTER_PATH="$(CURDIR)/$(VENV)/share/jupyter" $(RUN) -m jupyter lab \
-	  --notebook-dir=_build/notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+	  --port=$(LAB_PORT) --notebook-dir=_build/notebooks \
+	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # Not `serve: html`: serve builds by itself, and keeps serving (and
 # watching) when a build fails.
@@ -78,7 +80,9 @@ pdf: html ## English, Korean and bilingual PDFs in _build/pdf/ (installs TeX as 
 	$(RUN) -m booktools.sysdeps pdf
 	$(RUN) -m booktools.pdf
 
-bench: $(VENV)/.installed ## Time cold, prose-edit, code-edit and no-change builds
+bench: $(VENV)/.installed ## Time cold, prose-edit, code-edit and no-change builds, and make serve's reload
+	@# Chromium: (c") times the served page's reload in a real browser.
+	$(RUN) -m booktools.sysdeps test
 	$(RUN) -m booktools.bench
 
 # The tests' npm tools (package.json says which and why), as locked in
@@ -91,7 +95,9 @@ node_modules/.installed: package.json package-lock.json
 
 test: html lint node_modules/.installed ## Build the book, then run the whole test suite
 	$(RUN) -m booktools.sysdeps test pdf
-	$(RUN) -m pytest tests
+	@# -v names each test as it starts (some take a minute: they build a
+	@# copy of the book); --durations lists the slowest at the end.
+	$(RUN) -m pytest -v --durations=15 tests
 
 lock: $(VENV)/.installed ## Rewrite constraints.txt from the environment (after changing requirements.txt)
 	$(PY) -m booktools.lock

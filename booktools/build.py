@@ -379,7 +379,9 @@ def one_build_at_a_time():
     return lock
 
 
-def html(argv=()):
+def html(argv=(), done=None):
+    """The build; `done` is what to print at its end ('' for nothing: make
+    serve prints the page's URL instead of the folder to open)."""
     import json
     timings = {}
     # Taken first, so that the renderer holds it too for as long as it lives.
@@ -409,8 +411,11 @@ def html(argv=()):
     os.utime(stamp, ns=(start.st_atime_ns, start.st_mtime_ns))
     os.replace(stamp, DONE)
     lock.close()
-    print(f'[html] done: open {os.path.relpath(HTML_DIR, ROOT)}/index.html',
-          flush=True)
+    if done is None:
+        done = (f'[html] done: open {os.path.relpath(HTML_DIR, ROOT)}'
+                '/index.html')
+    if done:
+        print(done, flush=True)
 
 
 COMMANDS = {'html': html}

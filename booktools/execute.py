@@ -54,6 +54,7 @@ def read_source(path):
     for i, cell in enumerate(nb.cells):
         cell['id'] = f'cell-{i}'  # nbformat's default ids are random
     lines = code_cell_lines(text)
+    md_lines = text.splitlines()
     code = [c for c in nb.cells if c.cell_type == 'code']
     if len(code) != len(lines):
         raise BookError(f'{rel(path)}: found {len(lines)} code fences but '
@@ -71,7 +72,28 @@ def read_source(path):
             raise BookError(f'{rel(path)}:{line}: `#@expect_error Name` must '
                             'be the first line of the cell, with one '
                             'exception class name')
+        cell.metadata['source_lines'] = source_lines(cell.source, md_lines,
+                                                     line)
     return nb, code
+
+
+def source_lines(code, md_lines, fence):
+    """For each line of a cell's code, its line in the Markdown source (or
+    the fence's, for one not found there). The code is not quite the text
+    between the fences: d2lbook strips the edges and sorts imports, and the
+    `#@expect_error` line is gone; so each line is looked up, in order."""
+    found, at = [], fence  # md_lines[at] is the line after the fence
+    for text in code.split('\n'):
+        for n in range(at, len(md_lines)):
+            if md_lines[n].startswith('```'):
+                break
+            if md_lines[n].rstrip() == text:
+                found.append(n + 1)
+                at = n + 1
+                break
+        else:
+            found.append(fence)
+    return found
 
 
 def rel(path):
@@ -329,11 +351,34 @@ def _run_cells(src, nb, client):
                                 'code, or out of memory) — fix the cell')
             except CellExecutionError as e:
                 raise BookError(
-                    f'{rel(src)}:{line}: cell raised {e.ename}: '
+                    f'{rel(src)}:{failing_line(nb, cell, e.traceback)}: '
+                    f'cell raised {e.ename}: '
                     f'{_first_line(e.evalue)} — fix the code, or, if the '
                     'error is the lesson, start the cell with '
                     f'`#@expect_error {e.ename}`')
-            _check_expected(src, cell, line)
+            _check_expected(src, nb, cell, line)
+
+
+ANSI_RE = re.compile(r'\x1b\[[0-9;]*m')
+FRAME_RE = re.compile(r'Cell In\[(\d+)\], line (\d+)')
+
+
+def failing_line(nb, cell, traceback):
+    """The Markdown line of the innermost frame the traceback names in one
+    of this notebook's cells (IPython names them `Cell In[N], line M`; an
+    earlier cell's, for a function defined there); the cell's fence if it
+    names none."""
+    if isinstance(traceback, list):
+        traceback = '\n'.join(traceback)
+    cells = {c.execution_count: c for c in nb.cells
+             if c.cell_type == 'code' and c.execution_count is not None}
+    found = cell.metadata['source_line']
+    for count, line in FRAME_RE.findall(ANSI_RE.sub('', traceback or '')):
+        owner = cells.get(int(count))
+        lines = owner.metadata.get('source_lines', []) if owner else []
+        if 1 <= int(line) <= len(lines):
+            found = lines[int(line) - 1]
+    return found
 
 
 def _first_line(text):
@@ -341,7 +386,7 @@ def _first_line(text):
         text).strip() else ''
 
 
-def _check_expected(src, cell, line):
+def _check_expected(src, nb, cell, line):
     """An expected error must happen, and be the named one."""
     expected = cell.metadata.get('expect_error')
     errors = [o for o in cell.outputs if o['output_type'] == 'error']
@@ -353,7 +398,8 @@ def _check_expected(src, cell, line):
                         'or drop the #@expect_error line')
     err = errors[0]
     if err['ename'] != expected:
-        raise BookError(f'{rel(src)}:{line}: cell raised {err["ename"]}: '
+        where = failing_line(nb, cell, err.get('traceback'))
+        raise BookError(f'{rel(src)}:{where}: cell raised {err["ename"]}: '
                         f'{_first_line(err["evalue"])}, not {expected} — '
                         'fix the code or the #@expect_error line')
     # Show what a reader needs, without a traceback full of local paths.
@@ -397,6 +443,7 @@ def write(src, nb, code_cells, outputs):
         cell.outputs = [nbformat.from_dict(o) for o in result['outputs']]
         cell.execution_count = result['execution_count']
         cell.metadata.pop('source_line', None)
+        cell.metadata.pop('source_lines', None)
     nb.metadata['language_info'] = {'name': 'python'}
     nb.metadata['kernelspec'] = {'name': 'python3', 'language': 'python',
                                  'display_name': 'Python 3 (ipykernel)'}
@@ -506,7 +553,7 @@ def main(argv=None):
                recorded[src][2:] != entries[src][2:] or
                not cache_path(src).exists() for src in stale):
             zygote.start()
-        executed, problems = evaluate(stale, env_digest, zygote)
+        executed, no_code, problems = evaluate(stale, env_digest, zygote)
     if problems:
         raise BookError('\n'.join(problems))
     for src in stale:  # their evaluated notebook or cache entry changed
@@ -514,17 +561,25 @@ def main(argv=None):
     write_atomic(MANIFEST, json.dumps(
         {rel(src): entries[src] for src in sources}, indent=1,
         sort_keys=True))
-    print(f'[eval] {len(sources)} notebooks, '
-          f'{len(executed)} executed, the rest from cache', flush=True)
+    print(f'[eval] {len(sources)} notebooks: ' + ', '.join(
+        f'{n} {what}' for n, what in (
+            (len(executed), 'executed'),
+            (len(stale) - len(executed) - len(no_code), 'from the output '
+             'cache'),
+            (len(no_code), 'without code'),
+            (len(sources) - len(stale), 'unchanged since the last build'))
+        if n or what == 'executed'), flush=True)
 
 
 def evaluate(sources, env_digest, zygote):
     """Write each evaluated notebook, from the cache or by running it;
-    return those that ran and the problems found."""
+    return those that ran, those without code, and the problems found."""
     from concurrent.futures import ProcessPoolExecutor
-    to_run = []
+    to_run, no_code = [], []
     for src in sources:
         nb, code_cells, key, outputs = prepare(src, env_digest)
+        if not code_cells:
+            no_code.append(src)
         if outputs is None:
             to_run.append((src, nb, key))
         else:
@@ -546,7 +601,7 @@ def evaluate(sources, env_digest, zygote):
                 except Exception as e:  # a worker or kernel that failed
                     problems.append(f'{rel(src)}: could not be evaluated: '
                                     f'{type(e).__name__}: {e}')
-    return [src for src, _, _ in to_run], problems
+    return [src for src, _, _ in to_run], no_code, problems
 
 
 if __name__ == '__main__':

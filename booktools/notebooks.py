@@ -5,11 +5,17 @@
 For every evaluated notebook under `_build/eval/` it writes an English, a
 Korean and a bilingual copy to DEST/{en,ko,bilingual}/ (default
 `_build/notebooks`), copies the figures they use, and zips it all.
+
+They are written as Jupyter would save them (nbformat), with the kernel
+metadata this environment's kernel reports: JupyterLab writes the kernel's
+`language_info` into a notebook it opens, and marks one that differs as
+modified before any edit.
 """
 import os
 import pathlib
 import re
 import shutil
+import sys
 import zipfile
 
 import nbformat
@@ -20,6 +26,16 @@ from booktools.execute import EVAL_DIR
 EDITIONS = {'en': 'en', 'ko': 'ko', 'bilingual': 'both'}
 ZIP_NAME = 'deferred-init-notebooks.zip'
 IN_HTML = 'notebooks'  # the folder under _build/html that holds them
+
+
+# What ipykernel (IPythonKernel.language_info) reports for this Python; not
+# imported from it, which would cost every build its import.
+# tests/test_notebooks.py asks a running kernel that it is the same.
+LANGUAGE_INFO = {
+    'name': 'python', 'version': sys.version.split()[0],
+    'mimetype': 'text/x-python', 'file_extension': '.py',
+    'codemirror_mode': {'name': 'ipython', 'version': sys.version_info[0]},
+    'pygments_lexer': 'ipython3', 'nbconvert_exporter': 'python'}
 
 
 TOC = re.compile(r'^```toc\n(.*?)^```$', re.M | re.S)
@@ -40,6 +56,7 @@ def convert(nb, lang):
             cell.source = langs.select(source, lang).strip('\n')
     nb.cells = [c for c in nb.cells if c.cell_type != 'markdown' or c.source]
     nb.metadata['language'] = 'ko' if lang == 'ko' else 'en'
+    nb.metadata['language_info'] = LANGUAGE_INFO
     return nb
 
 

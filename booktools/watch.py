@@ -15,7 +15,7 @@ import sys
 import time
 import traceback
 
-from booktools import BookError, ROOT, die_with_parent
+from booktools import BookError, ROOT, die_with_parent, write_atomic
 
 # What `make html` depends on (SOURCES in the Makefile; a test keeps the two
 # lists the same). A change to CONTENT is rebuilt by a fork of this process;
@@ -24,6 +24,9 @@ CONTENT = ['config.ini', 'index.md', 'chapters/*.md', 'img/*', 'TWINS.tsv']
 TOOLS = ['booktools/*.py', 'booktools/static/*', 'requirements.txt',
          'constraints.txt', 'Makefile']
 POLL = 0.05  # seconds between two looks at the sources' modification times
+# While the last build by this loop failed, what it said (`file:line:
+# problem — fix`): booktools.serve shows it over the served pages.
+FAILED = ROOT / '_build' / '.serve-failed'
 
 
 def snapshot(patterns):
@@ -83,6 +86,11 @@ def warm():
         '   e = 1\n', settings_overrides={'report_level': 5})
 
 
+def failed(message):
+    """Record the message of a failed build for the served pages."""
+    write_atomic(FAILED, message.rstrip() + '\n')
+
+
 def build_once():
     """Run one `make html` build in a fork; True if it succeeded."""
     from booktools import build
@@ -94,14 +102,18 @@ def build_once():
         code = 1
         try:
             die_with_parent(parent)
-            build.html()
+            build.html(done='')  # rebuild() says where to look
             code = 0
         except BookError as e:
             print(f'error: {e}', file=sys.stderr)
+            failed(str(e))
         except KeyboardInterrupt:
             code = 130
-        except BaseException:
+        except BaseException as e:
             traceback.print_exc()
+            failed(f'the build crashed: {type(e).__name__}: {e} — the '
+                   'terminal running make serve shows the traceback; '
+                   'report it')
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -115,10 +127,19 @@ def build_once():
     return os.waitstatus_to_exitcode(status) == 0
 
 
-def rebuild():
+def page_url(base, changed):
+    """The URL of the first changed source that is a page, else the book's."""
+    for path in sorted(changed):
+        if path.endswith('.md'):
+            return base + path[:-3] + '.html'
+    return base
+
+
+def rebuild(url):
     start = time.perf_counter()
     if build_once():
-        print(f'[watch] built in {time.perf_counter() - start:.2f} s',
+        FAILED.unlink(missing_ok=True)
+        print(f'[watch] built in {time.perf_counter() - start:.2f} s: {url}',
               flush=True)
     else:
         print('[watch] the build failed (see above): fix the source and save '
@@ -136,8 +157,9 @@ def compile_problem():
     return None
 
 
-def loop(restart, loaded):
-    """Build when stale, then rebuild after every save, until Ctrl+C. When
+def loop(restart, loaded, url):
+    """Build when stale, then rebuild after every save, until Ctrl+C, and
+    say which page under `url` (the served book's) shows the change. When
     TOOLS differ from `loaded` (their snapshot taken before this process
     imported them), call `restart`, which does not return."""
     from booktools.build import DONE
@@ -153,8 +175,10 @@ def loop(restart, loaded):
         tools = settled(TOOLS)
         problem = compile_problem()
         if problem:
-            print(f'[watch] error: {problem} — fix it and save again; until '
-                  'then nothing is rebuilt', flush=True)
+            message = (f'{problem} — fix it and save again; until then '
+                       'nothing is rebuilt')
+            print(f'[watch] error: {message}', flush=True)
+            failed(message)
             broken = True
             return True
         print('[watch] the build tools or pins changed: restarting',
@@ -162,11 +186,12 @@ def loop(restart, loaded):
         DONE.unlink(missing_ok=True)  # what the old code built is not current
         restart()
 
+    FAILED.unlink(missing_ok=True)  # an earlier run's; this one builds anew
     check_tools()  # saved while this process was starting?
     warm()
     content = snapshot(CONTENT)
     if not check_tools() and is_stale({**content, **tools}):
-        rebuild()
+        rebuild(url)
     print('[watch] watching the sources: save one and the book is rebuilt '
           '(Ctrl+C stops)', flush=True)
     while True:
@@ -174,6 +199,8 @@ def loop(restart, loaded):
         if check_tools():
             continue
         if snapshot(CONTENT) != content:
-            content = settled(CONTENT)
+            before, content = content, settled(CONTENT)
+            changed = {path for path in {*before, *content}
+                       if before.get(path) != content.get(path)}
             if not check_tools():  # one last look just before the fork
-                rebuild()
+                rebuild(page_url(url, changed))

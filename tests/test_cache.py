@@ -58,7 +58,16 @@ def test_prose_edit_starts_no_kernel(book):
     path = book / 'chapters' / 'deferred_init.md'
     text = path.read_text()
     path.write_text(text.replace('::: en\n', '::: en\nEdited prose.\n', 1))
-    assert executed(build(book)) == []
+    result = build(book)
+    assert executed(result) == []
+    # A copy has the output cache but no record of a last build.
+    sources = [*ROOT.glob('chapters/*.md'), ROOT / 'index.md']
+    with_code = len(notebooks_with_code())
+    summary = (f'[eval] {len(sources)} notebooks: 0 executed, {with_code} '
+               'from the output cache')
+    if len(sources) > with_code:
+        summary += f', {len(sources) - with_code} without code'
+    assert summary + '\n' in result.stdout, result.stdout
     page = (book / '_build' / 'html' / 'chapters' / 'deferred_init.html')
     assert 'Edited prose.' in page.read_text()
 
@@ -105,7 +114,16 @@ def test_requirements_change_reruns_all_with_identical_outputs(book):
     notebooks of the main build: outputs are deterministic."""
     req = book / 'requirements.txt'
     req.write_text(req.read_text() + '\n# a changed pin would go here\n')
-    assert sorted(executed(build(book))) == notebooks_with_code()
+    result = build(book)
+    assert sorted(executed(result)) == notebooks_with_code()
+    # It says what happened to each notebook, nothing else.
+    sources = [*ROOT.glob('chapters/*.md'), ROOT / 'index.md']
+    with_code = len(notebooks_with_code())
+    summary = f'[eval] {len(sources)} notebooks: {with_code} executed'
+    if len(sources) > with_code:
+        summary += f', {len(sources) - with_code} without code'
+    assert summary + '\n' in result.stdout, result.stdout
+    assert 'cache' not in result.stdout, result.stdout
     for fresh in (book / '_build' / 'eval').rglob('*.ipynb'):
         original = EVAL / fresh.relative_to(book / '_build' / 'eval')
         assert fresh.read_text() == original.read_text(), fresh.name

@@ -38,14 +38,24 @@ def digest(folder):
 
 
 def test_syntax_error_names_file_and_line(book):
-    line = inject(book, ':label:', '```{.python .input}\nx = (1,\n```')
-    fails_with(build(book), f'{CHAPTER}:{line}:', 'SyntaxError')
+    line = inject(book, ':label:',
+                  '```{.python .input}\n\nx = 1\ny = (1,\n```')
+    fails_with(build(book), f'{CHAPTER}:{line + 3}:', 'SyntaxError')
 
 
-def test_unexpected_exception_names_file_and_line(book):
-    line = inject(book, ':label:', '```{.python .input}\n1 / 0\n```')
-    fails_with(build(book), f'{CHAPTER}:{line}:', 'ZeroDivisionError',
-               '#@expect_error')
+def test_unexpected_exception_names_the_failing_line(book):
+    """Not the cell's fence: the line the traceback names, in the .md."""
+    line = inject(book, ':label:', '```{.python .input}\nx = 1\ny = 2\n\n'
+                  'z = x / 0\nprint(z)\n```')
+    fails_with(build(book), f'{CHAPTER}:{line + 4}: cell raised '
+               'ZeroDivisionError', '#@expect_error')
+
+
+def test_exception_in_a_function_names_the_line_in_its_cell(book):
+    line = inject(book, ':label:', '```{.python .input}\ndef f():\n'
+                  '    return 1 / 0\n```\n\n```{.python .input}\nf()\n```')
+    fails_with(build(book), f'{CHAPTER}:{line + 2}: cell raised '
+               'ZeroDivisionError')
 
 
 def test_expected_error_that_does_not_happen(book):
@@ -57,8 +67,8 @@ def test_expected_error_that_does_not_happen(book):
 
 def test_wrong_expected_error(book):
     line = inject(book, ':label:', '```{.python .input}\n'
-                  '#@expect_error ValueError\n1 / 0\n```')
-    fails_with(build(book), f'{CHAPTER}:{line}:', 'ZeroDivisionError',
+                  '#@expect_error ValueError\nx = 1\n1 / 0\n```')
+    fails_with(build(book), f'{CHAPTER}:{line + 3}:', 'ZeroDivisionError',
                'not ValueError')
 
 

@@ -71,3 +71,15 @@ def test_lab_kernel_is_the_books_environment(tmp_path):
     assert found.stdout.strip() == '1.9.1', (cmd, found.stderr)
     assert re.search(r'jupyter lab\s.*--notebook-dir=_build/notebooks',
                      recipe.replace('\\\n', ' '), re.S)
+
+
+def test_pytest_runs_from_the_tests_folder_too():
+    """pytest.ini puts the repository root on the path: `cd tests; pytest`
+    finds booktools, as `make test` from the root does."""
+    import sys
+    result = subprocess.run(
+        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
+         'test_skeleton.py'], cwd=ROOT / 'tests', capture_output=True,
+        text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r'\d+ passed', result.stdout), result.stdout

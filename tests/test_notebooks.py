@@ -1,6 +1,7 @@
 """Per-language notebooks: only their language's prose, every code cell,
 every output; and the language filter never drops neutral text."""
 import re
+import shutil
 import zipfile
 
 import nbformat
@@ -97,3 +98,110 @@ def test_select_svg_keeps_one_languages_labels():
     assert '생성' in ko and 'Construct' not in ko and '>제목<' in ko
     assert 'net(X)' in en and 'net(X)' in ko
     assert langs.select_svg(svg, 'both') == svg
+
+
+def test_notebooks_are_valid_and_unchanged_by_a_jupyter_round_trip(
+        exported, tmp_path):
+    """Read and saved again as Jupyter saves them, byte for byte the same."""
+    paths = sorted(exported.rglob('*.ipynb'))
+    assert len(paths) == len(notebooks.EDITIONS) * len(
+        list(EVAL.rglob('*.ipynb')))
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        again = tmp_path / path.name
+        nbformat.write(nb, again)
+        assert again.read_bytes() == path.read_bytes(), path
+
+
+def test_notebook_metadata_is_what_the_kernel_reports(exported):
+    """JupyterLab writes the kernel's language_info and kernelspec into a
+    notebook it opens: they must already be what it would write, or the
+    notebook opens marked as modified."""
+    import json
+    import sys
+    from jupyter_client.manager import start_new_kernel
+    from jupyter_client.kernelspec import KernelSpecManager
+    from conftest import ROOT
+    manager, client = start_new_kernel(kernel_name='python3')
+    try:
+        reply = client.kernel_info(reply=True, timeout=60)
+        language_info = reply['content']['language_info']
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    # `make lab` puts this environment's kernels first (JUPYTER_PATH).
+    spec = json.loads((ROOT / '.venv' / 'share' / 'jupyter' / 'kernels' /
+                       'python3' / 'kernel.json').read_text())
+    assert language_info['version'] == sys.version.split()[0]
+    for path in sorted(exported.rglob('*.ipynb')):
+        meta = json.loads(path.read_text())['metadata']
+        assert meta['language_info'] == language_info, path
+        assert meta['kernelspec'] == {'name': 'python3',
+                                      'display_name': spec['display_name'],
+                                      'language': spec['language']}, path
+
+
+def test_jupyterlab_opens_them_unmodified(exported, browser, tmp_path):
+    """The real thing: JupyterLab (the one `make lab` runs) opens an
+    exported notebook, starts its kernel, and does not mark it modified;
+    the same notebook with the old, short language_info it does mark."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from conftest import ROOT
+    folder = tmp_path / 'lab'
+    shutil.copytree(exported / 'en', folder)
+    old = nbformat.read(folder / 'chapters' / 'deferred_init.ipynb', 4)
+    old.metadata['language_info'] = {'name': 'python'}
+    nbformat.write(old, folder / 'chapters' / 'old.ipynb')
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    home = tmp_path / 'home'
+    env = {**os.environ, 'HOME': str(home),
+           'JUPYTER_PATH': str(ROOT / '.venv' / 'share' / 'jupyter'),
+           'JUPYTER_CONFIG_DIR': str(home / 'config'),
+           'JUPYTER_DATA_DIR': str(home / 'data'),
+           'JUPYTER_RUNTIME_DIR': str(home / 'runtime')}
+    lab = subprocess.Popen(
+        [sys.executable, '-m', 'jupyter', 'lab', f'--port={port}',
+         '--no-browser', '--allow-root', '--IdentityProvider.token=',
+         '--ServerApp.password=', f'--notebook-dir={folder}'],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f'http://127.0.0.1:{port}/'
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url + 'api/status').read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, 'JupyterLab did not start'
+                assert lab.poll() is None, 'JupyterLab exited'
+                time.sleep(0.5)
+
+        def dirty(name):
+            page = browser.new_page()
+            try:
+                # ?reset: a fresh workspace, without the last test's tab.
+                page.goto(f'{url}lab/tree/chapters/{name}?reset')
+                page.wait_for_function(
+                    '() => [...document.querySelectorAll(".jp-KernelStatus,'
+                    ' .jp-Notebook-ExecutionIndicator")].some(e => '
+                    'e.textContent.includes("Idle"))', timeout=60000)
+                page.wait_for_timeout(2000)  # kernel_info applied
+                return page.evaluate('() => document.querySelectorAll('
+                                     '".lm-TabBar-tab.jp-mod-current'
+                                     '.jp-mod-dirty").length')
+            finally:
+                page.close()
+
+        assert dirty('deferred_init.ipynb') == 0
+        assert dirty('old.ipynb') == 1  # the check sees a modified notebook
+    finally:
+        lab.terminate()
+        lab.wait(timeout=30)

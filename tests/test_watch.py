@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -57,6 +58,18 @@ class Serve:
             if line.startswith(prefix):
                 return seen
 
+    def said_since(self, pause=1.0):
+        """The lines said since the last expect(), after `pause` seconds."""
+        time.sleep(pause)
+        said = []
+        while True:
+            try:
+                line = self.lines.get_nowait()
+            except queue.Empty:
+                return said
+            if line is not None:
+                said.append(line)
+
     def page(self, path):
         with urllib.request.urlopen(self.url + path) as response:
             return response.read().decode()
@@ -92,6 +105,10 @@ def test_saved_prose_edit_is_served_without_running_code(served):
     edit(book, '::: en\n', '::: en\nA sentence saved while serving.\n')
     said = ''.join(served.expect('[watch] built'))
     assert '0 executed' in said and 'executing' not in said, said
+    # It says where to look: the edited chapter's page, at the served URL.
+    assert said.splitlines()[-1].endswith(
+        f' s: {served.url}chapters/deferred_init.html'), said
+    assert 'open _build' not in said
     assert 'A sentence saved while serving.' in served.page(
         'chapters/deferred_init.html')
     # The watch stamps the build as `make html` does: nothing left to do.
@@ -127,6 +144,44 @@ def test_served_page_reloads_itself_after_a_rebuild(served, visit):
     assert '__booktools_built__' not in page.read_text()
 
 
+def test_favicon_is_served(served, browser):
+    with urllib.request.urlopen(served.url + 'favicon.ico') as response:
+        assert response.status == 200
+        assert response.headers['Content-Type'] == 'image/svg+xml'
+        icon = response.read().decode()
+    assert icon.startswith('<svg') and icon.rstrip().endswith('</svg>')
+    # The browser draws it. (On a page without Visit's request routing:
+    # with it, Chromium failed to load this image, cause not found.)
+    page = browser.new_page()
+    try:
+        page.goto(served.url + 'index.html')
+        assert page.evaluate("""() => new Promise(done => {
+            const icon = new Image();
+            icon.onload = () => done(icon.naturalWidth);
+            icon.onerror = () => done(-1);
+            icon.src = "/favicon.ico";
+        })""") == 32
+    finally:
+        page.close()
+
+
+def test_reload_keeps_the_scroll_position(served, visit):
+    v = visit(allowed=lambda url: url.startswith(served.url))
+    v.open(served.url + 'chapters/deferred_init.html')
+    main = '.mdl-layout__content'  # the theme scrolls this, not the window
+    v.page.eval_on_selector(main, 'm => { m.scrollTop = 1500; }')
+    v.page.evaluate('window.loadedBeforeTheEdit = true')
+    edit(served.book, '::: en\n', '::: en\nScrolled while rebuilt.\n')
+    served.expect('[watch] built')
+    v.page.wait_for_function('document.body && document.body.textContent'
+                             '.includes("Scrolled while rebuilt.")',
+                             timeout=20000)
+    v.settle()
+    assert v.page.evaluate('window.loadedBeforeTheEdit') is None  # reloaded
+    assert v.page.eval_on_selector(main, 'm => m.scrollTop') == 1500
+    v.assert_clean()
+
+
 def test_broken_save_is_reported_and_the_next_save_is_built(served):
     book = served.book
     edit(book, '::: en\n', '::: en\nSee :numref:`sec_no_such_label`.\n')
@@ -137,6 +192,59 @@ def test_broken_save_is_reported_and_the_next_save_is_built(served):
     edit(book, 'See :numref:`sec_no_such_label`.\n', 'Fixed.\n')
     served.expect('[watch] built')
     assert 'Fixed.' in served.page('chapters/deferred_init.html')
+
+
+def test_serve_says_only_builds_and_errors(served):
+    """No line per request, and none for a reader who left mid-answer."""
+    import json
+    import socket
+    served.page('index.html')
+    served.page('chapters/deferred_init.html')
+    with pytest.raises(urllib.error.HTTPError):
+        served.page('no-such-file.css')
+    known = json.loads(served.page('__booktools_built__?failed=asked'))
+    # A page's question, waiting for the next build; the page goes away
+    # (the connection is reset) before it is answered.
+    host, port = re.search(r'//([\d.]+):(\d+)/', served.url).groups()
+    gone = socket.create_connection((host, int(port)))
+    gone.sendall(f'GET /__booktools_built__?built={known["built"]}&failed= '
+                 f'HTTP/1.1\r\nHost: {host}\r\n\r\n'.encode())
+    time.sleep(0.5)
+    gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                    b'\x01\x00\x00\x00\x00\x00\x00\x00')
+    gone.close()
+    edit(served.book, '::: en\n', '::: en\nA quiet rebuild.\n')
+    said = served.expect('[watch] built') + served.said_since()
+    noise = [line for line in said if not line.startswith(
+        ('[watch] ', '[eval] ', '[html] '))]
+    assert noise == [], ''.join(said)
+
+
+def test_failed_build_shows_its_message_over_served_pages(served, visit):
+    v = visit(allowed=lambda url: url.startswith(served.url))
+    v.open(served.url + 'chapters/deferred_init.html')
+    overlay = v.page.locator('#booktools-build-failed')
+    assert overlay.count() == 0  # the last build succeeded
+    edit(served.book, '::: en\n', '::: en\nSee :numref:`sec_no_such_label`.\n')
+    served.expect('[watch] the build failed')
+    overlay.wait_for(state='visible', timeout=10000)
+    shown = overlay.inner_text()
+    assert re.search(r'chapters/deferred_init\.md:\d+: .*sec_no_such_label'
+                     r'.* — ', shown), shown
+    assert 'The last build failed' in shown
+    v.assert_clean()
+    # The message is on every served page, also one opened after the failure.
+    other = visit(allowed=lambda url: url.startswith(served.url))
+    other.open(served.url + 'index.html')
+    later = other.page.locator('#booktools-build-failed')
+    later.wait_for(state='visible', timeout=10000)
+    edit(served.book, 'See :numref:`sec_no_such_label`.\n', 'Fixed.\n')
+    served.expect('[watch] built')
+    for gone in (overlay, later):
+        gone.wait_for(state='detached', timeout=10000)
+    # The files on disk never carry it.
+    for page in (served.book / '_build' / 'html').rglob('*.html'):
+        assert 'booktools-build-failed' not in page.read_text(), page
 
 
 def test_changed_build_code_restarts_serve_on_the_same_port(served):
