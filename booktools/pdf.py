@@ -17,6 +17,11 @@ and latexmk runs xelatex. On top of d2lbook's PDF route:
   fonts cover Hangul); Korean lines break between words (어절), never
   inside one;
   polyglossia's Korean captions (차례, 그림, 제 1 장) in the Korean edition;
+- a title page in the edition's language: its title and author (the halves
+  of config.ini's `English / 한국어` values), its release and a date written
+  the way the language writes them, on the edition's paper (PAPER);
+- cross-references to a notebook read `3장`, to a section `3.1절`, in the
+  Korean edition, as in the HTML (polyglossia's would say `제 3 절`);
 - no index, hence no xindy; PDF title, author and language in the metadata;
 - a glyph missing from the fonts fails the build, naming the character, the
   font and where the character is in the sources;
@@ -46,6 +51,13 @@ PDF_DIR = BUILD / 'pdf'
 EDITIONS = {'en': 'en', 'ko': 'ko', 'bilingual': 'both'}
 TOOLS = {'xelatex': 'texlive-xetex', 'latexmk': 'latexmk',
          'rsvg-convert': 'librsvg2-bin'}
+# A4 everywhere: the paper of Korea and of most of the world's printers; in
+# the US, printing "fit to page" on Letter loses nothing (README.md says so).
+PAPER = {'en': 'a4paper', 'ko': 'a4paper', 'bilingual': 'a4paper'}
+# The title page's date: "December 2, 2026", "2026년 12월 2일", never "02".
+TODAY = {'en': '%B %-d, %Y', 'ko': '%Y년 %-m월 %-d일'}
+# The word before the release number ("Release 0.1.0", "버전 0.1.0").
+RELEASE = {'en': 'Release', 'ko': '버전'}
 DEFAULT_FONTS = {'main_font': 'Noto Serif CJK KR',
                  'sans_font': 'Noto Sans CJK KR',
                  'mono_font': 'Noto Sans Mono CJK KR'}
@@ -114,6 +126,7 @@ def edition_config(edition):
     name = project.get('name', 'book')
     project['name'] = f'{name}-{edition}'
     project['title'] = langs.pick(project.get('title', ''), lang)
+    project['author'] = langs.pick(project.get('author', ''), lang)
     code = 'ko' if lang == 'ko' else project.get('lang', 'en') or 'en'
     project['lang'] = code
     others = [line for line in build.get('sphinx_configs', '').splitlines()
@@ -212,7 +225,7 @@ def prepare(edition, sources):
             mirror_tree(ROOT / res, proj / res, lang)
         elif (ROOT / res).is_file():
             write_if_changed(proj / res, (ROOT / res).read_bytes())
-    render_rst(proj, conf_overrides(cfg, fonts, code))
+    render_rst(proj, conf_overrides(cfg, fonts, code, PAPER[edition]))
     return proj
 
 
@@ -254,8 +267,27 @@ def tex_escape(text):
     return ''.join(specials.get(c, c) for c in text)
 
 
-def conf_overrides(cfg, fonts, code):
-    """Appended to the scratch conf.py: fonts, language, metadata, no index."""
+def korean_numrefs(app, doctree, docname):
+    """In the Korean edition, `:numref:` to a notebook reads `3장` and to a
+    section inside one `3.1절` (AUTHORING.md), as the HTML says. The LaTeX
+    writer prints a reference from its `title` (a format around LaTeX's own
+    number); the number Sphinx gave it is in its text, from which the word
+    is chosen."""
+    from sphinx import addnodes
+    for ref in doctree.findall(addnodes.number_reference):
+        if ref.get('title') != KO_SECTION:
+            continue
+        number = re.match(r'[\d.]+', ref.astext())
+        if number and '.' in number.group(0).rstrip('.'):
+            ref['title'] = '%s절'
+
+
+KO_SECTION = '%s장'
+
+
+def conf_overrides(cfg, fonts, code, paper='a4paper'):
+    """Appended to the scratch conf.py: fonts, language, metadata, the
+    title page, no index."""
     title = tex_escape(cfg['project'].get('title', ''))
     author = tex_escape(cfg['project'].get('author', ''))
 
@@ -287,6 +319,28 @@ latex_elements.update({{
 }})
 latex_elements['preamble'] += {PREAMBLE!r} + {metadata(title, author, code)!r}
 latex_elements['preamble'] += {stale_note(code)!r}
+# The title page (and the page headers) in the edition's language.
+latex_elements['papersize'] = {paper!r}
+latex_elements['releasename'] = {RELEASE.get(code, RELEASE['en'])!r}
+today_fmt = {TODAY.get(code, TODAY['en'])!r}
+''' + (korean_setup() if code == 'ko' else '')
+
+
+def korean_setup():
+    """Appended to the Korean edition's conf.py: chapter references."""
+    return f'''
+# Sphinx's Korean numbers a section reference `제 %s 절`: say 장 or 절.
+numfig_format = dict(globals().get('numfig_format') or {{}},
+                     section={KO_SECTION!r})
+import sys as _sys
+_sys.path.insert(0, {str(ROOT)!r})
+from booktools import pdf as _pdf
+_d2lbook_setup = setup
+
+
+def setup(app):
+    _d2lbook_setup(app)
+    app.connect('doctree-resolved', _pdf.korean_numrefs)
 '''
 
 
@@ -296,19 +350,22 @@ PREAMBLE = r'''
 % Korean breaks lines between words (어절), at spaces, as Korean books do,
 % never between two syllables of a word ("일어 / 났다면"). XeTeX's ICU
 % breaker (locale "ko") marks a break between any two syllables; at
-% penalty 10000 none of those is taken, and its skip still lets a tight
-% line stretch a little between syllables. Polyglossia's Korean (the
-% Korean edition's main language, and any \textkorean) sets the penalty
-% back to 50 when it starts: its hook gets the same setting appended.
+% penalty 10000 none of those is taken. Its skip is zero: any stretch
+% there spreads a justified line's slack between the syllables of every
+% word ("파 라 미 터 를"); lines stretch at the spaces between words only.
+% Polyglossia's Korean (the Korean edition's main language, and any
+% \textkorean) sets the penalty back to 50 and the skip to .05em of
+% stretch when it starts: its hook gets the same settings appended.
 % Latin text is unaffected: ICU finds no break inside an English word.
 % (Not xeCJK, which is made for Chinese and Japanese, nor kotex's xetexko,
 % which would also change the fonts and the spacing around punctuation.)
 \XeTeXlinebreaklocale "ko"
 \XeTeXlinebreakpenalty 10000
-\XeTeXlinebreakskip 0pt plus .05em minus .01em
+\XeTeXlinebreakskip 0pt\relax
 \makeatletter
 \ifdefined\inlineextras@korean
-  \g@addto@macro\inlineextras@korean{\XeTeXlinebreakpenalty 10000\relax}
+  \g@addto@macro\inlineextras@korean{\XeTeXlinebreakpenalty 10000\relax
+    \XeTeXlinebreakskip 0pt\relax}
 \fi
 \makeatother
 % Copy and paste: XeTeX marks each run of text with the characters it came

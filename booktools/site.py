@@ -77,6 +77,24 @@ INLINE = {'a', 'span', 'em', 'strong', 'cite'}
 # The theme's own words, which are not in the sources.
 UI_LABELS = {'Table Of Contents': '목차', 'Previous': '이전', 'Next': '다음',
              'Search': '검색', 'Quick search': '빠른 검색', 'Index': '색인'}
+# How English shows a theme word that the theme writes differently.
+UI_ENGLISH = {'Table Of Contents': 'Table of Contents'}
+# The search page's own sentences (Sphinx's search.html; the ones its
+# searchtools.js writes are in book.js), by the start of their English.
+SEARCH_TEXTS = {
+    'Please activate JavaScript': (
+        'Please activate JavaScript to enable the search functionality.',
+        '검색 기능을 쓰려면 자바스크립트를 켜세요.'),
+    'From here you can search': (
+        'From here you can search these documents. Enter your search words '
+        'into the box below and click "search". Note that the search '
+        'function will automatically search for all of the words. Pages '
+        'containing fewer words won\'t appear in the result list.',
+        '여기에서 이 책을 검색할 수 있습니다. 아래 상자에 검색어를 입력하고 '
+        '검색 버튼을 누르세요. 검색어가 여러 개이면 모든 단어가 들어 있는 '
+        '페이지만 결과에 나옵니다.'),
+    'Search...': ('Search...', '검색...'),
+}
 SWITCH = """<div class="lang-switch" role="group" aria-label="Language / 언어">\
 <button type="button" data-lang-mode="en" title="English">EN</button>\
 <button type="button" data-lang-mode="ko" title="한국어">한국어</button>\
@@ -455,6 +473,17 @@ def rewrite_page(soup):
     # Sphinx numbers references in English; the Korean twin says it in Korean.
     for ref in soup.select('div.container.ko span.std-numref'):
         ref.string = KO_NUMREF.sub(_ko_numref, ref.get_text())
+    # A caption's number ("Fig. 1.1.1 ") sits outside both languages.
+    for number in soup.select('span.caption-number'):
+        if number.find(attrs={'lang': True}) is None:
+            split_caption_number(number)
+    split_search_texts(soup)
+    # A placeholder cannot hold two <span>s: book.js shows the mode's one.
+    for field in soup.select('input[placeholder]'):
+        label = field['placeholder']
+        if label in UI_LABELS and not field.has_attr('data-placeholder-ko'):
+            field['data-placeholder-en'] = UI_ENGLISH.get(label, label)
+            field['data-placeholder-ko'] = UI_LABELS[label]
     for text in soup.body.find_all(string=lambda s: SEP in s):
         if text.parent is not None and _splittable(text):
             split_bilingual(soup, text.parent)
@@ -462,7 +491,8 @@ def rewrite_page(soup):
         if _splittable(text):
             label = text.strip()
             new = BeautifulSoup(text.replace(
-                label, f'<span lang="en">{label}</span><span class="lang-sep">'
+                label, f'<span lang="en">{UI_ENGLISH.get(label, label)}'
+                f'</span><span class="lang-sep">'
                 f'{SEP}</span><span lang="ko">{UI_LABELS[label]}</span>'),
                 'html.parser')
             text.replace_with(*list(new.children))
@@ -486,6 +516,33 @@ def rewrite_page(soup):
         header.insert(0, BeautifulSoup(SWITCH, 'html.parser'))
         header.insert(1, BeautifulSoup(THEME_SWITCH, 'html.parser'))
     fix_theme_markup(soup)
+
+
+def split_caption_number(number):
+    """`Fig. 1.1.1 ` -> `Fig. 1.1.1` in English, `그림 1.1.1` in Korean,
+    both in both modes (the pattern of the theme's words)."""
+    text = number.get_text()
+    label = text.strip()
+    if not KO_NUMREF.match(label):
+        return
+    number.clear()
+    number.append(BeautifulSoup(
+        _both(label, KO_NUMREF.sub(_ko_numref, label)) +
+        text[len(text.rstrip()):], 'html.parser'))
+
+
+def split_search_texts(soup):
+    """The search page's English sentences, in both languages."""
+    for text in soup.body.find_all(string=lambda s: s.strip().startswith(
+            tuple(SEARCH_TEXTS))):
+        if not _splittable(text):
+            continue
+        start = next(k for k in SEARCH_TEXTS if text.strip().startswith(k))
+        english, korean = SEARCH_TEXTS[start]
+        if ' '.join(text.split()) != english:
+            continue  # another Sphinx's wording: leave it for the tests
+        text.replace_with(*BeautifulSoup(_both(english, korean),
+                                         'html.parser').contents)
 
 
 def fix_theme_markup(soup):

@@ -47,6 +47,69 @@
       buttons[i].setAttribute('aria-pressed', on ? 'true' : 'false');
     }
     labelThemeSwitch();
+    labelPlaceholders(mode);
+  }
+
+  // --- search in the reader's language (issue 17) ------------------------
+  // booktools.site gives each placeholder its English and Korean words.
+  function labelPlaceholders(mode) {
+    var fields = document.querySelectorAll('input[data-placeholder-ko]');
+    for (var i = 0; i < fields.length; i++) {
+      var en = fields[i].getAttribute('data-placeholder-en');
+      var ko = fields[i].getAttribute('data-placeholder-ko');
+      fields[i].placeholder = mode === 'en' ? en : mode === 'ko' ? ko :
+        en + ' / ' + ko;
+    }
+  }
+  // What Sphinx's searchtools.js writes while and after it searches, as
+  // plain text: each is replaced by an English and a Korean <span>, which
+  // book.css shows by the language switch like every other text.
+  var SEARCH_WORDS = [
+    [/^Searching$/, function () { return ['Searching', '검색 중']; }],
+    [/^Preparing search\.\.\.$/, function () {
+      return ['Preparing search...', '검색을 준비하는 중...']; }],
+    [/^Search Results$/, function () { return ['Search Results', '검색 결과']; }],
+    [/^Search finished, found (\d+) page\(s\) matching the search query\.$/,
+      function (m) {
+        return [m[0], '검색을 마쳤습니다. 검색어와 맞는 페이지를 ' + m[1] +
+          '개 찾았습니다.'];
+      }],
+    [/^Your search did not match any documents\./, function (m) {
+      return [m.input, '검색어와 맞는 페이지가 없습니다. 모든 단어의 철자가 ' +
+        '맞는지 확인하세요.'];
+    }]
+  ];
+  function translateSearch(root) {
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    var found = [];
+    while (walker.nextNode()) found.push(walker.currentNode);
+    found.forEach(function (node) {
+      var parent = node.parentNode;
+      if (!parent || parent.closest('span[lang], .lang-sep')) return;
+      var text = node.data.trim();
+      for (var i = 0; i < SEARCH_WORDS.length; i++) {
+        var m = SEARCH_WORDS[i][0].exec(text);
+        if (!m) continue;
+        var words = SEARCH_WORDS[i][1](m);
+        var en = document.createElement('span');
+        var sep = document.createElement('span');
+        var ko = document.createElement('span');
+        en.lang = 'en'; en.textContent = words[0];
+        sep.className = 'lang-sep'; sep.textContent = ' / ';
+        ko.lang = 'ko'; ko.textContent = words[1];
+        node.replaceWith(en, sep, ko);
+        return;
+      }
+    });
+  }
+  function watchSearch() {
+    ['search-results', 'search-progress'].forEach(function (id) {
+      var box = document.getElementById(id);
+      if (!box || !window.MutationObserver) return;
+      new MutationObserver(function () { translateSearch(box); }).observe(
+        box, { childList: true, subtree: true, characterData: true });
+      translateSearch(box);
+    });
   }
 
   // --- colour scheme: auto follows prefers-color-scheme ------------------
@@ -306,6 +369,7 @@
     applyTheme();
     addCopyButtons();
     watchScrollable();
+    watchSearch();
     var results = document.getElementById('search-results');
     if (results) {
       new MutationObserver(function () {
