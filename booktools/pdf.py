@@ -270,15 +270,25 @@ def tex_escape(text):
 def korean_numrefs(app, doctree, docname):
     """In the Korean edition, `:numref:` to a notebook reads `3장` and to a
     section inside one `3.1절` (AUTHORING.md), as the HTML says. The LaTeX
-    writer prints a reference from its `title` (a format around LaTeX's own
-    number); the number Sphinx gave it is in its text, from which the word
-    is chosen."""
+    writer prints a reference as a format around LaTeX's own number (its
+    `title`); Sphinx does not number sections for LaTeX, so the word is
+    chosen by where the target is: a notebook's title is a chapter."""
+    from docutils import nodes
     from sphinx import addnodes
+    # :label:s are unique in the book; a reference inside its own document
+    # has only the label's id (`refid`), others `%doc#id`.
+    where = {labelid: doc for doc, labelid, _ in
+             app.env.get_domain('std').labels.values()}
     for ref in doctree.findall(addnodes.number_reference):
         if ref.get('title') != KO_SECTION:
             continue
-        number = re.match(r'[\d.]+', ref.astext())
-        if number and '.' in number.group(0).rstrip('.'):
+        labelid = ref.get('refid') or ref.get('refuri', '').partition('#')[2]
+        if labelid not in where:
+            continue
+        tree = app.env.get_doctree(where[labelid])
+        section = next((s for s in tree.findall(nodes.section)
+                        if labelid in s['ids']), None)
+        if section is not None and isinstance(section.parent, nodes.section):
             ref['title'] = '%s절'
 
 
