@@ -299,6 +299,125 @@ def test_korean_lines_break_between_words(pdfs, source_words, edition):
     assert not broken, f'{edition}: lines broken inside words: {broken}'
 
 
+def letter_spaced_words(text, words, source):
+    """Hangul words of the sources that `text` shows one syllable at a time
+    (`파 라 미 터 를`): what pdftotext sees when a justified line stretches
+    between the syllables of a word. A spelling the sources use themselves
+    (a run of one-syllable words) is no sign of it."""
+    text = ' '.join(text.split())
+    source = ' '.join(source.split())
+    return sorted(w for w in words if len(w) >= 3 and ' '.join(w) in text
+                  and ' '.join(w) not in source)
+
+
+def test_letter_spacing_check_finds_a_spaced_word(source_words):
+    word = max(source_words, key=len)
+    spaced = ' '.join(word)
+    assert letter_spaced_words(f'x {spaced} y', source_words, '') == [word]
+    assert not letter_spaced_words(f'x {word} y', source_words, '')
+    assert not letter_spaced_words(f'x {spaced} y', source_words, spaced)
+
+
+@pytest.mark.parametrize('edition', ['ko', 'bilingual'])
+def test_korean_lines_stretch_at_spaces_only(pdfs, source_words, edition):
+    """A justified line takes its slack at word spaces: no word of the
+    sources comes out of the PDF with spaces between its letters."""
+    source = '\n'.join(p.read_text(encoding='utf-8') for p in
+                       [ROOT / 'index.md', *(ROOT / 'chapters').glob('*.md')])
+    spaced = letter_spaced_words(pdf_text(pdfs[edition]), source_words,
+                                 source + shared_hangul())
+    assert not spaced, f'{edition}: words stretched letter by letter: {spaced}'
+
+
+REFERENCE = re.compile(r'(?<![\d.])(\d+(?:\.\d+)*)\s?([장절])')
+
+
+def korean_references():
+    """How many `:numref:` to a notebook and to a section inside one the
+    Korean blocks of the sources make (a label `sec_` is a section's)."""
+    chapters, sections = 0, 0
+    labels = {}
+    for path in [ROOT / 'index.md', *sorted((ROOT / 'chapters').glob('*.md'))]:
+        text = path.read_text(encoding='utf-8')
+        for m in re.finditer(r'^(#+) .*\n+:label:`(sec_\w+)`', text, re.M):
+            labels[m.group(2)] = len(m.group(1))
+    for path in [ROOT / 'index.md', *sorted((ROOT / 'chapters').glob('*.md'))]:
+        for block in langs.blocks(path.read_text(encoding='utf-8')):
+            if block.lang != 'ko':
+                continue
+            for label in re.findall(r':numref:`(sec_\w+)`', block.text):
+                if labels[label] == 1:
+                    chapters += 1
+                else:
+                    sections += 1
+    return chapters, sections
+
+
+def test_korean_pdf_refers_to_chapters_as_jang(texts):
+    """A notebook is a 장 and a section inside it a 절 (AUTHORING.md), as
+    on the HTML pages: `3장`, `4.1.2절`, never polyglossia's `제 3 절`."""
+    text = texts['ko']
+    assert not re.search(r'제\s?\d+(\.\d+)*\s?절', text)
+    found = [(number, word) for number, word in REFERENCE.findall(text)]
+    wrong = [f'{n}{w}' for n, w in found if ('.' in n) != (w == '절')]
+    assert not wrong, wrong
+    chapters, sections = korean_references()
+    assert chapters and sections  # the sources have both kinds
+    assert [w for _, w in found].count('장') == chapters
+    assert [w for _, w in found].count('절') == sections
+
+
+def title_page(path):
+    return pdf_text(path).split('\f')[0]
+
+
+def config_value(key):
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read(ROOT / 'config.ini', encoding='utf-8')
+    return cfg['project'][key]
+
+
+@pytest.mark.parametrize('edition', EDITIONS)
+def test_title_page_in_the_editions_language(pdfs, edition):
+    lang = EDITIONS[edition]
+    page = ' '.join(title_page(pdfs[edition]).split())
+    for key in ('title', 'author'):
+        assert langs.pick(config_value(key), lang) in page, (key, page)
+    release = config_value('release')
+    if lang == 'ko':
+        assert f'버전 {release}' in page and '릴리스' not in page, page
+        assert not re.search('[A-Za-z]{3,}', page.replace(
+            langs.pick(config_value('title'), 'ko'), '')), page
+        date = re.search(r'(\d{4})년 (\d+)월 (\d+)일', page)
+    else:
+        assert f'Release {release}' in page, page
+        date = re.search(r'(January|February|March|April|May|June|July|'
+                         r'August|September|October|November|December) '
+                         r'(\d+), (\d{4})', page)
+    assert date, page
+    assert not [n for n in date.groups() if n.startswith('0')], date[0]
+
+
+@pytest.mark.parametrize('edition', EDITIONS)
+def test_paper_is_a4(pdfs, edition):
+    """A4 for every edition (README.md says why); pdfinfo names the size."""
+    info = run('pdfinfo', str(pdfs[edition]))
+    assert re.search(r'^Page size:.*\(A4\)$', info, re.M), info
+
+
+def test_front_page_speaks_of_twins_only_for_the_bilingual_edition(texts):
+    """"Each English paragraph is followed by its Korean twin" is true of
+    the bilingual book only: the Korean one says it of that edition."""
+    index = langs.blocks((ROOT / 'index.md').read_text(encoding='utf-8'))
+    twins = [b.text for b in index if '문단' in b.text]
+    assert twins  # the front page does speak of them
+    ko = ' '.join(texts['ko'].split())
+    for text in twins:
+        for sentence in re.split(r'(?<=다\.)\s+', ' '.join(text.split())):
+            if '문단' in sentence and squash(sentence) in squash(ko):
+                assert '이중 언어판' in sentence, sentence
+
+
 @pytest.mark.parametrize('edition', EDITIONS)
 def test_every_font_is_embedded(pdfs, edition):
     rows = run('pdffonts', str(pdfs[edition])).splitlines()[2:]
