@@ -38,6 +38,7 @@ import nbformat
 
 from booktools import (BookError, ROOT, config, langs, notebook_sources,
                        twins)
+from booktools import quiz
 
 BUILD = ROOT / '_build'
 EVAL_DIR = BUILD / 'eval'
@@ -176,7 +177,7 @@ def select_notebook(path, lang, stale=()):
             if not cell.source.strip():
                 continue
         cells.append(cell)
-    nb.cells = cells
+    nb.cells = quiz.review_cells(cells, lang)  # answers at the chapter's end
     return nbformat.writes(nb)
 
 

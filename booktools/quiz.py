@@ -262,3 +262,110 @@ def setup(app):
 
     app.connect('builder-inited', check)
     app.connect('doctree-read', transform)
+
+
+# --- notebooks and the PDF: plain Markdown ----------------------------------
+
+BLOCK = re.compile(r'^```quiz[ \t]*\n(.*?)^```[ \t]*$', re.M | re.S)
+WORDS = {'en': ('Check yourself', 'Answer', 'Right', 'Review questions',
+                'Answers to the review questions', 'Question'),
+         'ko': ('스스로 확인', '정답', '맞음', '복습 문제', '복습 문제의 정답',
+                '문제')}
+
+
+def _pick(text, lang):
+    if ' / ' in text and HANGUL.search(text):
+        en, ko = text.split(' / ', 1)
+        return {'en': en, 'ko': ko}.get(lang, text)
+    return text
+
+
+def _langs(lang):
+    return ('en', 'ko') if lang == 'both' else (lang,)
+
+
+def _say(key, lang):
+    i = ('label', 'answer', 'right', 'review', 'answers', 'question').index(
+        key)
+    return ' / '.join(WORDS[l][i] for l in _langs(lang))
+
+
+def question_markdown(q, lang, number=None):
+    head = (f'**{_say("question", lang)} {number}.**' if number else
+            f'**{_say("label", lang)}:**')
+    lines = [' '.join([head] + [q.fields.get(l, '') for l in _langs(lang)]),
+             '']
+    letters = 'abcdefgh'
+    lines += [f'- ({letters[i]}) {_pick(o.text, lang)}'
+              for i, o in enumerate(q.options)]
+    return '\n'.join(lines)
+
+
+def answer_markdown(q, lang, number=None):
+    letters = 'abcdefgh'
+    head = f'**{_say("answer", lang)}' + (f' {number}' if number else '') + \
+        ':**'
+    right = q.right[0] if q.right else None
+    lines = [f'{head} ({letters[q.options.index(right)] if right else "?"}) '
+             f'{_pick(right.text, lang) if right else ""}', '']
+    for i, o in enumerate(q.options):
+        mark = f' ({_say("right", lang)})' if o.right else ''
+        text = ' '.join(o.explain.get(l, '') for l in _langs(lang))
+        lines.append(f'- ({letters[i]}){mark}: {text}')
+    return '\n'.join(lines)
+
+
+def _split(source):
+    """[(markdown text, Question or None)] of one markdown cell."""
+    parts, at = [], 0
+    for m in BLOCK.finditer(source):
+        parts.append((source[at:m.start()], None))
+        parts.append(('', parse('```quiz\n' + m[1] + '```')[0]))
+        at = m.end()
+    parts.append((source[at:], None))
+    return parts
+
+
+def _markdown_cell(source):
+    import nbformat
+    return nbformat.v4.new_markdown_cell(source)
+
+
+def notebook_cells(cells, lang):
+    """Notebook cells with each quiz as a Markdown question, followed by a
+    Markdown cell holding its answer and explanations."""
+    out = []
+    for cell in cells:
+        if cell.cell_type != 'markdown' or not BLOCK.search(cell.source):
+            out.append(cell)
+            continue
+        for text, q in _split(cell.source):
+            if q is None:
+                if text.strip():
+                    out.append(_markdown_cell(text.strip('\n')))
+                continue
+            out.append(_markdown_cell(question_markdown(q, lang)))
+            out.append(_markdown_cell(answer_markdown(q, lang)))
+    return out
+
+
+def review_cells(cells, lang):
+    """PDF cells: numbered review questions where they stand, and their
+    answers and explanations in one section at the end of the chapter."""
+    out, answers, number = [], [], 0
+    for cell in cells:
+        if cell.cell_type != 'markdown' or not BLOCK.search(cell.source):
+            out.append(cell)
+            continue
+        for text, q in _split(cell.source):
+            if q is None:
+                if text.strip():
+                    out.append(_markdown_cell(text.strip('\n')))
+                continue
+            number += 1
+            out.append(_markdown_cell(question_markdown(q, lang, number)))
+            answers.append(answer_markdown(q, lang, number))
+    if answers:
+        out.append(_markdown_cell(f'## {_say("answers", lang)}\n\n' +
+                                  '\n\n'.join(answers)))
+    return out
