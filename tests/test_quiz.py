@@ -152,3 +152,47 @@ def test_every_lesson_page_has_its_questions(visit):
         assert page.locator('.quiz').count() == len(
             quiz.parse(path.read_text(encoding='utf-8')))
         assert page.locator('.quiz').count() >= 2
+
+
+# --- notebooks and the PDF --------------------------------------------------
+
+def test_notebooks_keep_the_question_and_its_answer_cell(tmp_path):
+    import nbformat
+    from booktools import notebooks
+    notebooks.export(tmp_path / 'nbs')
+    for edition, lang in notebooks.EDITIONS.items():
+        for path in LESSONS:
+            questions = quiz.parse(path.read_text(encoding='utf-8'))
+            nb = nbformat.read(tmp_path / 'nbs' / edition / 'chapters' /
+                               f'{path.stem}.ipynb', 4)
+            sources = [c.source for c in nb.cells]
+            assert not any('```quiz' in s for s in sources)
+            for q in questions:
+                ask = [i for i, s in enumerate(sources)
+                       if q.fields['ko' if lang == 'ko' else 'en'] in s and
+                       nb.cells[i].cell_type == 'markdown']
+                assert len(ask) == 1, (edition, path.name)
+                answer = sources[ask[0] + 1]
+                explain = q.right[0].explain['ko' if lang == 'ko' else 'en']
+                assert explain in answer
+
+
+def test_the_pdf_has_numbered_review_questions_and_answers_at_the_end():
+    import subprocess
+    pdf = ROOT / '_build' / 'pdf' / 'en' / 'deferred-init.pdf'
+    if not pdf.exists():
+        pdfs = sorted((ROOT / '_build').glob('**/*.pdf'))
+        assert pdfs, 'no PDF: run `make pdf` first'
+        pdf = next((p for p in pdfs if 'ko' not in p.name), pdfs[0])
+    text = subprocess.run(['pdftotext', str(pdf), '-'], capture_output=True,
+                          text=True, check=True).stdout
+    flat = ' '.join(text.split())
+    q = quiz.parse((ROOT / 'chapters' / 'init_errors.md').read_text(
+        encoding='utf-8'))[0]
+    first = ' '.join(q.fields['en'].replace('`', '').split()[:4])
+    asked = flat.find(first)
+    answers = flat.find('Answers to the review questions', asked)
+    assert asked > 0 and answers > asked
+    assert 'Question 1.' in flat and 'Answer 1:' in flat
+    right = ' '.join(q.right[0].explain['en'].split()[:5])
+    assert flat.find(right, answers) > answers
