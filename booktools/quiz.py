@@ -296,7 +296,7 @@ def question_markdown(q, lang, number=None):
     lines = [' '.join([head] + [q.fields.get(l, '') for l in _langs(lang)]),
              '']
     letters = 'abcdefgh'
-    lines += [f'- ({letters[i]}) {_pick(o.text, lang)}'
+    lines += [f'- **({letters[i]})** {_pick(o.text, lang)}'
               for i, o in enumerate(q.options)]
     return '\n'.join(lines)
 
@@ -311,7 +311,7 @@ def answer_markdown(q, lang, number=None):
     for i, o in enumerate(q.options):
         mark = f' ({_say("right", lang)})' if o.right else ''
         text = ' '.join(o.explain.get(l, '') for l in _langs(lang))
-        lines.append(f'- ({letters[i]}){mark}: {text}')
+        lines.append(f'- **({letters[i]})**{mark}: {text}')
     return '\n'.join(lines)
 
 

@@ -179,11 +179,8 @@ def test_notebooks_keep_the_question_and_its_answer_cell(tmp_path):
 
 def test_the_pdf_has_numbered_review_questions_and_answers_at_the_end():
     import subprocess
-    pdf = ROOT / '_build' / 'pdf' / 'en' / 'deferred-init.pdf'
-    if not pdf.exists():
-        pdfs = sorted((ROOT / '_build').glob('**/*.pdf'))
-        assert pdfs, 'no PDF: run `make pdf` first'
-        pdf = next((p for p in pdfs if 'ko' not in p.name), pdfs[0])
+    pdf = ROOT / '_build' / 'pdf' / 'deferred-init-en.pdf'
+    assert pdf.exists(), f'{pdf} missing: run `make pdf` first'
     text = subprocess.run(['pdftotext', str(pdf), '-'], capture_output=True,
                           text=True, check=True).stdout
     flat = ' '.join(text.split())
