@@ -20,7 +20,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 
-from booktools import BookError, twins
+from booktools import BookError, quiz, twins
 from booktools.langs import FENCE, SEP
 
 HANGUL = re.compile(r'[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]')
@@ -383,7 +383,7 @@ def main(argv=None):
                   ' — check the path, and save it as UTF-8')
             problems += 1
             continue
-        found = linter.lint(text)
+        found = linter.lint(text) + quiz.problems(text, path)
         file = os.path.relpath(os.path.abspath(path), home)
         if record is not None and not file.startswith(os.pardir + os.sep):
             file = pathlib.PurePath(file).as_posix()

@@ -20,7 +20,7 @@ import zipfile
 
 import nbformat
 
-from booktools import BookError, ROOT, langs
+from booktools import BookError, ROOT, langs, quiz
 from booktools.execute import EVAL_DIR
 
 EDITIONS = {'en': 'en', 'ko': 'ko', 'bilingual': 'both'}
@@ -55,6 +55,7 @@ def convert(nb, lang):
             source = TOC.sub(toc_links, cell.source)
             cell.source = langs.select(source, lang).strip('\n')
     nb.cells = [c for c in nb.cells if c.cell_type != 'markdown' or c.source]
+    nb.cells = quiz.notebook_cells(nb.cells, lang)  # answers in their own cell
     nb.metadata['language'] = 'ko' if lang == 'ko' else 'en'
     nb.metadata['language_info'] = LANGUAGE_INFO
     return nb

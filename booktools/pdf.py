@@ -43,6 +43,7 @@ import nbformat
 
 from booktools import (BookError, ROOT, config, langs, notebook_sources,
                        twins)
+from booktools import quiz
 
 BUILD = ROOT / '_build'
 EVAL_DIR = BUILD / 'eval'
@@ -189,7 +190,7 @@ def select_notebook(path, lang, stale=()):
             if not cell.source.strip():
                 continue
         cells.append(cell)
-    nb.cells = cells
+    nb.cells = quiz.review_cells(cells, lang)  # answers at the chapter's end
     return nbformat.writes(nb)
 
 

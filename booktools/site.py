@@ -35,6 +35,7 @@ from booktools import (BookError, ROOT, keep_compiled_templates,
                        notebook_sources, read_config, read_entry, twins,
                        write_atomic, write_entry)
 from booktools.notebooks import IN_HTML as NOTEBOOKS, ZIP_NAME
+from booktools import quiz
 
 STATIC = pathlib.Path(__file__).resolve().parent / 'static'
 # Relative to _static/. The "-full" build has every TeX extension inside, so
@@ -150,6 +151,7 @@ def setup(app):
     app.add_search_language(SearchEnglishHangul)
     app.connect('builder-inited', _cache_templates)
     app.connect('builder-inited', _copy_only_kept_static)
+    quiz.setup(app)  # self-check questions: checked, then rendered
 
 
 def _build_dir(app):

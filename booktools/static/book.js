@@ -273,6 +273,7 @@
   });
   window.addEventListener('load', function () {
     watchScrollable();
+    setUpQuizzes();
     if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
       MathJax.startup.promise.then(watchScrollable);
     }
@@ -361,6 +362,41 @@
         }, function () { button.title = 'Copy failed / 복사 실패'; });
       });
       pre.parentNode.appendChild(button);
+    });
+  }
+
+  // --- self-check questions (booktools/quiz.py renders them) ---------------
+  // Each .quiz holds a radio group of buttons. Choosing one (click, Enter or
+  // Space; arrow keys move and choose) marks it aria-checked and shows its
+  // explanation in the question's aria-live region, so screen readers read
+  // it. Only one option is in the tab order at a time (roving tabindex).
+  function choose(options, chosen) {
+    options.forEach(function (option) {
+      var on = option === chosen;
+      option.setAttribute('aria-checked', on ? 'true' : 'false');
+      option.tabIndex = on ? 0 : -1;
+      var explain = document.getElementById(option.getAttribute('data-explain'));
+      if (explain) explain.hidden = !on;
+    });
+    chosen.closest('.quiz').classList.add('quiz-answered');
+  }
+
+  function setUpQuizzes() {
+    document.querySelectorAll('.quiz').forEach(function (quiz) {
+      var options = Array.prototype.slice.call(
+        quiz.querySelectorAll('.quiz-option'));
+      options.forEach(function (option, i) {
+        option.tabIndex = i === 0 ? 0 : -1;
+        option.addEventListener('click', function () { choose(options, option); });
+        option.addEventListener('keydown', function (event) {
+          var step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 }[event.key];
+          if (!step) return;
+          event.preventDefault();
+          var next = options[(i + step + options.length) % options.length];
+          next.focus();
+          choose(options, next);
+        });
+      });
     });
   }
 
