@@ -33,7 +33,7 @@ def direct():
     names = set()
     for line in (ROOT / 'requirements.txt').read_text().splitlines():
         line = line.split('#')[0].strip()
-        if line:
+        if line and not line.startswith('-'):  # e.g. `-c constraints.txt`
             names.add(norm(re.split(r'[=<>!~\[;]', line)[0]))
     return names
 
