@@ -24,3 +24,31 @@ def test_every_direct_requirement_is_marked_as_such():
         assert f'\n{name}==' in text, name
         line = next(l for l in text.splitlines() if l.startswith(f'{name}=='))
         assert '# via requirements.txt' in line, line
+
+
+def test_a_bare_pip_install_of_requirements_gets_the_locked_versions(
+        tmp_path):
+    """What Binder-style launchers run: `pip install -r requirements.txt`,
+    nothing else. Resolved from the registry (a dry run installs nothing);
+    without requirements.txt's `-c constraints.txt` line, some transitive
+    packages resolve to newer versions than the lock."""
+    import json
+    import subprocess
+    import sys
+    report = tmp_path / 'report.json'
+    result = subprocess.run(
+        [sys.executable, '-m', 'pip', 'install', '--quiet', '--dry-run',
+         '--ignore-installed', '--use-pep517', '--report', str(report),
+         '-r', 'requirements.txt'],
+        cwd=lock.ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    got = {lock.norm(item['metadata']['name']): item['metadata']['version']
+           for item in json.loads(report.read_text())['install']}
+    pins = {}
+    for line in (lock.ROOT / 'constraints.txt').read_text().splitlines():
+        line = line.split('#')[0].strip()
+        if line:
+            name, version = line.split('==')
+            pins[lock.norm(name)] = version
+    assert {n: v for n, v in got.items() if pins.get(n) != v} == {}
+    assert set(got) == set(pins)
