@@ -331,19 +331,28 @@ def _markdown_cell(source):
     return nbformat.v4.new_markdown_cell(source)
 
 
+def _walk(cells):
+    """The cells in order, each quiz cell split into its prose, as Markdown
+    cells, and its questions: yields (cell, None) or (None, question)."""
+    for cell in cells:
+        if cell.cell_type != 'markdown' or not BLOCK.search(cell.source):
+            yield cell, None
+            continue
+        for text, q in _split(cell.source):
+            if q is not None:
+                yield None, q
+            elif text.strip():
+                yield _markdown_cell(text.strip('\n')), None
+
+
 def notebook_cells(cells, lang):
     """Notebook cells with each quiz as a Markdown question, followed by a
     Markdown cell holding its answer and explanations."""
     out = []
-    for cell in cells:
-        if cell.cell_type != 'markdown' or not BLOCK.search(cell.source):
+    for cell, q in _walk(cells):
+        if q is None:
             out.append(cell)
-            continue
-        for text, q in _split(cell.source):
-            if q is None:
-                if text.strip():
-                    out.append(_markdown_cell(text.strip('\n')))
-                continue
+        else:
             out.append(_markdown_cell(question_markdown(q, lang)))
             out.append(_markdown_cell(answer_markdown(q, lang)))
     return out
@@ -352,19 +361,14 @@ def notebook_cells(cells, lang):
 def review_cells(cells, lang):
     """PDF cells: numbered review questions where they stand, and their
     answers and explanations in one section at the end of the chapter."""
-    out, answers, number = [], [], 0
-    for cell in cells:
-        if cell.cell_type != 'markdown' or not BLOCK.search(cell.source):
+    out, answers = [], []
+    for cell, q in _walk(cells):
+        if q is None:
             out.append(cell)
             continue
-        for text, q in _split(cell.source):
-            if q is None:
-                if text.strip():
-                    out.append(_markdown_cell(text.strip('\n')))
-                continue
-            number += 1
-            out.append(_markdown_cell(question_markdown(q, lang, number)))
-            answers.append(answer_markdown(q, lang, number))
+        number = len(answers) + 1
+        out.append(_markdown_cell(question_markdown(q, lang, number)))
+        answers.append(answer_markdown(q, lang, number))
     if answers:
         out.append(_markdown_cell(f'## {_say("answers", lang)}\n\n' +
                                   '\n\n'.join(answers)))

@@ -79,6 +79,17 @@
         '맞는지 확인하세요.'];
     }]
   ];
+  // `en / ko` as the three spans the language switch shows or hides.
+  function bilingual(enText, koText) {
+    var en = document.createElement('span');
+    var sep = document.createElement('span');
+    var ko = document.createElement('span');
+    en.lang = 'en'; en.textContent = enText;
+    sep.className = 'lang-sep'; sep.textContent = ' / ';
+    ko.lang = 'ko'; ko.textContent = koText;
+    return [en, sep, ko];
+  }
+
   function translateSearch(root) {
     var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     var found = [];
@@ -91,13 +102,7 @@
         var m = SEARCH_WORDS[i][0].exec(text);
         if (!m) continue;
         var words = SEARCH_WORDS[i][1](m);
-        var en = document.createElement('span');
-        var sep = document.createElement('span');
-        var ko = document.createElement('span');
-        en.lang = 'en'; en.textContent = words[0];
-        sep.className = 'lang-sep'; sep.textContent = ' / ';
-        ko.lang = 'ko'; ko.textContent = words[1];
-        node.replaceWith(en, sep, ko);
+        node.replaceWith.apply(node, bilingual(words[0], words[1]));
         return;
       }
     });
@@ -289,13 +294,7 @@
     });
     var parts = texts.length === 1 ? texts[0].data.split(' / ') : [];
     if (parts.length !== 2 || HANGUL.test(parts[0]) || !HANGUL.test(parts[1])) return;
-    var en = document.createElement('span');
-    var sep = document.createElement('span');
-    var ko = document.createElement('span');
-    en.lang = 'en'; en.textContent = parts[0];
-    sep.className = 'lang-sep'; sep.textContent = ' / ';
-    ko.lang = 'ko'; ko.textContent = parts[1];
-    texts[0].replaceWith(en, sep, ko);
+    texts[0].replaceWith.apply(texts[0], bilingual(parts[0], parts[1]));
   }
 
   // --- copy buttons ------------------------------------------------------
