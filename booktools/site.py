@@ -493,9 +493,7 @@ def rewrite_page(soup):
         if _splittable(text):
             label = text.strip()
             new = BeautifulSoup(text.replace(
-                label, f'<span lang="en">{UI_ENGLISH.get(label, label)}'
-                f'</span><span class="lang-sep">'
-                f'{SEP}</span><span lang="ko">{UI_LABELS[label]}</span>'),
+                label, _both(UI_ENGLISH.get(label, label), UI_LABELS[label])),
                 'html.parser')
             text.replace_with(*list(new.children))
     title = soup.title
