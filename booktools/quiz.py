@@ -6,8 +6,8 @@
     en: What shape does `dense0_weight` have after `initialize()`?
     ko: `initialize()` 다음 `dense0_weight`의 모양은 무엇입니까?
     - [x] `(256, 0)`
-      en: Right: the input width is still unknown, so it is 0.
-      ko: 맞습니다. 입력 너비를 아직 모르므로 0입니다.
+      en: The input width is still unknown, so it is 0.
+      ko: 입력 너비를 아직 모르므로 0입니다.
     - [ ] `(256, 20)`
       en: That is the shape after the first forward pass.
       ko: 첫 순전파 다음의 모양입니다.
