@@ -11,26 +11,24 @@ sources, so d2lbook's own eval step finds nothing to do and goes on to render.
 Cells that demonstrate an error start with `#@expect_error Name`: the build
 checks that exactly that exception is raised and shows it as the output.
 """
-import hashlib
 import json
 import os
 import pathlib
 import re
 import sys
 
-import nbformat
+from booktools import BookError, ROOT
+from booktools.book import notebook_sources
+from booktools.layout import BOOK, digest, write_atomic
+from booktools.lifetime import die_with_parent
+from booktools.nbfast import nbformat
 
-from booktools import (BookError, ROOT, die_with_parent, notebook_sources,
-                       write_atomic)
-
-CACHE_DIR = ROOT / '_build' / 'cache'
 # Kernels' own home for matplotlib's font list and IPython's profile: kept
 # with the environment (outlives `make clean`, so a cold build does not
 # rebuild the font list), or under _build if the environment is read-only.
 BUILD_CACHE_HOME = (pathlib.Path(sys.prefix) / 'var' / 'booktools-home'
                     if os.access(sys.prefix, os.W_OK)
-                    else CACHE_DIR / 'kernel-home')
-EVAL_DIR = ROOT / '_build' / 'eval'
+                    else BOOK.cache / 'kernel-home')
 EXPECT_RE = re.compile(r'^#@expect_error[ \t]+([A-Za-z_]\w*)[ \t]*$')
 FENCE_RE = re.compile(r'^```\{\.python \.input')
 # A whole code cell, fence to fence, in a source read as bytes.
@@ -102,29 +100,21 @@ def rel(path):
 
 def environment_digest():
     """What changes every notebook's outputs: pins, Python, this program."""
-    h = hashlib.sha256()
-    h.update((ROOT / 'requirements.txt').read_bytes())
-    h.update((ROOT / 'constraints.txt').read_bytes())
-    h.update(sys.version.encode())
-    h.update(pathlib.Path(__file__).read_bytes())
-    return h.hexdigest()
+    return digest(ROOT / 'requirements.txt', ROOT / 'constraints.txt',
+                  sys.version, pathlib.Path(__file__))
 
 
 def cache_key(code_cells, env_digest):
-    h = hashlib.sha256(env_digest.encode())
-    for cell in code_cells:
-        h.update(b'\0cell\0' + cell.source.encode())
-        h.update(str(cell.metadata.get('expect_error')).encode())
-    return h.hexdigest()
+    return digest(env_digest, *(part for cell in code_cells for part in (
+        cell.source, str(cell.metadata.get('expect_error')))))
 
 
 def _payload_digest(outputs):
-    return hashlib.sha256(
-        json.dumps(outputs, sort_keys=True).encode()).hexdigest()
+    return digest(json.dumps(outputs, sort_keys=True))
 
 
 def cache_path(src):
-    return CACHE_DIR / (rel(src) + '.json')
+    return BOOK.cache / (rel(src) + '.json')
 
 
 def load_cache(src, key, n_cells):
@@ -432,7 +422,7 @@ def run_and_write(src, nb, key, zygote):
 
 
 def eval_path(src):
-    path = EVAL_DIR / pathlib.Path(rel(src)).with_suffix('.ipynb')
+    path = BOOK.eval / pathlib.Path(rel(src)).with_suffix('.ipynb')
     path.parent.mkdir(parents=True, exist_ok=True)
     return path.resolve()
 
@@ -466,7 +456,7 @@ def prepare_eval_dir(sources):
     """Figures are in place before any cell runs (a cell may read them),
     and notebooks whose source is gone are removed."""
     import shutil
-    shutil.copytree(ROOT / 'img', EVAL_DIR / 'img', dirs_exist_ok=True)
+    shutil.copytree(ROOT / 'img', BOOK.eval / 'img', dirs_exist_ok=True)
     # Matplotlib builds its font list on first import and, if that is slow,
     # says so on stderr: do it here, not inside a notebook's output.
     mpl = BUILD_CACHE_HOME / 'matplotlib'
@@ -477,39 +467,25 @@ def prepare_eval_dir(sources):
                        env={**os.environ, 'MPLCONFIGDIR': str(mpl)},
                        check=True, capture_output=True)
     wanted = {eval_path(src) for src in sources}
-    for path in EVAL_DIR.rglob('*.ipynb'):
+    for path in BOOK.eval.rglob('*.ipynb'):
         if path.resolve() not in wanted:
             path.unlink()
 
 
-MANIFEST = EVAL_DIR / '.sources.json'
-
-
-def _digest(*parts):
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(hashlib.sha256(part).digest())
-    return h.hexdigest()
-
-
-def _read_bytes(path):
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return b''
+MANIFEST = BOOK.eval / '.sources.json'
 
 
 def fingerprint(src, source, env_digest):
     """Everything an evaluated notebook is made from: its source text, the
     environment and its cache entry (whose outputs it carries)."""
-    return _digest(env_digest.encode(), source, _read_bytes(cache_path(src)))
+    return digest(env_digest, source, cache_path(src))
 
 
 def code_digest(source, env_digest):
     """The code fences' text, read without d2lbook: if it and the
     environment are what the last build had, this notebook probably needs
     no kernel (the cache decides)."""
-    return _digest(env_digest.encode(), *CODE_RE.findall(source))
+    return digest(env_digest, *CODE_RE.findall(source))
 
 
 def manifest_entry(src, source, env_digest):
@@ -518,8 +494,25 @@ def manifest_entry(src, source, env_digest):
     source need not even be parsed: most of a prose edit's build is one
     notebook, not all of them."""
     return [fingerprint(src, source, env_digest),
-            _digest(_read_bytes(eval_path(src))),
+            digest(eval_path(src)),
             code_digest(source, env_digest)]
+
+
+def _stat(path):
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
+
+
+def signature(src, env_digest, source_stat=None):
+    """What the file system says of a source and of the two files made from
+    it (cache entry, evaluated notebook), without reading them. When it is
+    what the last build recorded, so is the manifest entry: an unchanged
+    notebook costs three stat() calls, not three files hashed."""
+    return [env_digest, source_stat or _stat(src), _stat(cache_path(src)),
+            _stat(eval_path(src))]
 
 
 def main(argv=None):
@@ -536,28 +529,42 @@ def main(argv=None):
     if not isinstance(manifest, dict):
         manifest = {}
     MANIFEST.unlink(missing_ok=True)  # rewritten once every notebook is done
-    # Read once, before anything runs: a source saved during the build is
-    # recorded as it was, so the next build sees that it changed.
-    texts = {src: src.read_bytes() for src in sources}
-    entries = {src: manifest_entry(src, texts[src], env_digest)
-               for src in sources}
     recorded = {src: manifest.get(rel(src)) for src in sources}
-    stale = [src for src in sources if recorded[src] != entries[src]]
+    # Stat first, then read (once, before anything runs): a source saved
+    # during the build has another stat next time, so it is read again.
+    stats = {src: _stat(src) for src in sources}
+    signatures = {src: signature(src, env_digest, stats[src])
+                  for src in sources}
+    texts, entries = {}, {}
+    for src in sources:
+        old = recorded[src]
+        if isinstance(old, list) and len(old) == 4 and old[3] == \
+                signatures[src]:
+            entries[src] = old  # nothing it is made from was touched
+            continue
+        texts[src] = src.read_bytes()
+        entries[src] = manifest_entry(src, texts[src], env_digest) + [
+            signatures[src]]
+    stale = [src for src in sources if not isinstance(recorded[src], list)
+             or recorded[src][:3] != entries[src][:3]]
     for src in sources:
         if src not in stale:
-            keep_newer(eval_path(src), src)
+            keep_newer(eval_path(src), src)  # may touch it: stat it after
+            entries[src] = entries[src][:3] + [
+                signature(src, env_digest, stats[src])]
     with Zygote() as zygote:
         # Code that differs from the last build's: some kernel will likely
         # run, so the zygote imports while the sources are parsed.
         if any(not isinstance(recorded[src], list) or
-               recorded[src][2:] != entries[src][2:] or
+               recorded[src][2:3] != entries[src][2:3] or
                not cache_path(src).exists() for src in stale):
             zygote.start()
         executed, no_code, problems = evaluate(stale, env_digest, zygote)
     if problems:
         raise BookError('\n'.join(problems))
     for src in stale:  # their evaluated notebook or cache entry changed
-        entries[src] = manifest_entry(src, texts[src], env_digest)
+        entries[src] = manifest_entry(src, texts[src], env_digest) + [
+            signature(src, env_digest, stats[src])]
     write_atomic(MANIFEST, json.dumps(
         {rel(src): entries[src] for src in sources}, indent=1,
         sort_keys=True))

@@ -9,6 +9,10 @@ and text that belongs to neither language is kept in every mode.
 import re
 
 LANGS = ('en', 'ko', 'both')
+# Hangul syllables (가-힣), as a character-class body to build patterns with.
+SYLLABLES = '\uac00-\ud7a3'
+# Any Hangul: conjoining jamo, compatibility jamo and syllables.
+HANGUL = re.compile(f'[\u1100-\u11ff\u3130-\u318f{SYLLABLES}]')
 SEP = ' / '
 DIV_OPEN = re.compile(r'^ {0,3}:{3,}\s*(en|ko)\s*$')
 DIV_CLOSE = re.compile(r'^ {0,3}:{3,}\s*$')
@@ -53,6 +57,22 @@ def walk(markdown):
             yield line, FENCE_LINE
         else:
             yield line, block
+
+
+def select_cells(cells, lang, before=None):
+    """A notebook's cells in one language: each Markdown cell through
+    select() (after `before(source)`, if given), the ones left empty
+    dropped; code cells untouched. What the per-language notebooks and the
+    PDF editions are made of."""
+    kept = []
+    for cell in cells:
+        if cell.cell_type == 'markdown':
+            source = before(cell.source) if before else cell.source
+            cell.source = select(source, lang).strip('\n')
+            if not cell.source.strip():
+                continue
+        kept.append(cell)
+    return kept
 
 
 def select(markdown, lang):

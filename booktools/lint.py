@@ -21,9 +21,8 @@ import sys
 from dataclasses import dataclass, field
 
 from booktools import BookError, quiz, twins
-from booktools.langs import FENCE, SEP
+from booktools.langs import FENCE, HANGUL, SEP, SYLLABLES
 
-HANGUL = re.compile(r'[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]')
 DIV = re.compile(r'^ {0,3}:{3,}\s*(.*?)\s*:*\s*$')
 HEADING = re.compile(r'^ {0,3}#{1,6}(?:\s+(.*?))?\s*$')
 FIGURE = re.compile(r'^!\[(.*)\]\(')
@@ -40,7 +39,7 @@ URL = re.compile(r'<?\w+://[^\s>]+>?')
 # A sentence end glued to the next sentence. Only a Hangul syllable, or a
 # capital after a lowercase letter or ')', counts: `1.5`, `e.g.`,
 # `img/x.svg` and `nd.random` stay legal.
-NO_SPACE = re.compile(r'[.?!](?=[\uac00-\ud7a3])|(?<=[a-z)])[.?!](?=[A-Z])')
+NO_SPACE = re.compile(f'[.?!](?=[{SYLLABLES}])|(?<=[a-z)])[.?!](?=[A-Z])')
 
 
 def clean(text):

@@ -18,10 +18,11 @@ import shutil
 import sys
 import zipfile
 
-import nbformat
-
 from booktools import BookError, ROOT, langs, quiz
-from booktools.execute import EVAL_DIR
+from booktools.layout import BOOK, one_build_at_a_time
+from booktools.nbfast import nbformat
+
+EVAL_DIR = BOOK.eval
 
 EDITIONS = {'en': 'en', 'ko': 'ko', 'bilingual': 'both'}
 ZIP_NAME = 'deferred-init-notebooks.zip'
@@ -50,11 +51,8 @@ def toc_links(match):
 
 def convert(nb, lang):
     nb = nbformat.from_dict(nb)  # a copy: the caller's notebook stays as is
-    for cell in nb.cells:
-        if cell.cell_type == 'markdown':
-            source = TOC.sub(toc_links, cell.source)
-            cell.source = langs.select(source, lang).strip('\n')
-    nb.cells = [c for c in nb.cells if c.cell_type != 'markdown' or c.source]
+    nb.cells = langs.select_cells(nb.cells, lang,
+                                  lambda source: TOC.sub(toc_links, source))
     nb.cells = quiz.notebook_cells(nb.cells, lang)  # answers in their own cell
     nb.metadata['language'] = 'ko' if lang == 'ko' else 'en'
     nb.metadata['language_info'] = LANGUAGE_INFO
@@ -93,9 +91,8 @@ def export(dest):
 
 
 def main(argv):
-    from booktools import build
-    dest = pathlib.Path(argv[0]) if argv else ROOT / '_build' / 'notebooks'
-    lock = build.one_build_at_a_time()  # noqa: F841  (`make serve` may build)
+    dest = pathlib.Path(argv[0]) if argv else BOOK.notebooks
+    lock = one_build_at_a_time()  # noqa: F841  (`make serve` may build)
     export(dest)
     print(f'[notebooks] {os.path.relpath(dest, ROOT)}/{{'
           f'{",".join(EDITIONS)}}} and {ZIP_NAME}', flush=True)

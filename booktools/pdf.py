@@ -31,7 +31,6 @@ and latexmk runs xelatex. On top of d2lbook's PDF route:
 """
 import concurrent.futures
 import configparser
-import hashlib
 import os
 import pathlib
 import re
@@ -39,16 +38,14 @@ import shutil
 import subprocess
 import sys
 
-import nbformat
+from booktools import BookError, ROOT, config, langs, quiz, twins
+from booktools.book import notebook_sources
+from booktools.layout import BOOK, Layout, Stamp, digest, one_build_at_a_time
+from booktools.nbfast import nbformat
 
-from booktools import (BookError, ROOT, config, langs, notebook_sources,
-                       twins)
-from booktools import quiz
-
-BUILD = ROOT / '_build'
-EVAL_DIR = BUILD / 'eval'
-LANG_DIR = BUILD / 'lang'
-PDF_DIR = BUILD / 'pdf'
+EVAL_DIR = BOOK.eval
+LANG_DIR = BOOK.lang
+PDF_DIR = BOOK.pdf
 EDITIONS = {'en': 'en', 'ko': 'ko', 'bilingual': 'both'}
 TOOLS = {'xelatex': 'texlive-xetex', 'latexmk': 'latexmk',
          'rsvg-convert': 'librsvg2-bin'}
@@ -181,15 +178,9 @@ def select_notebook(path, lang, stale=()):
     """An evaluated notebook with one language's markdown; code untouched.
     `stale`: a flag for each `::: ko` block, in order (booktools.twins)."""
     nb = nbformat.read(path, as_version=4)
-    cells = []
     flags = iter(stale if lang in ('ko', 'both') else ())
-    for cell in nb.cells:
-        if cell.cell_type == 'markdown':
-            source = mark_stale(cell.source, flags)
-            cell.source = langs.select(source, lang).strip('\n')
-            if not cell.source.strip():
-                continue
-        cells.append(cell)
+    cells = langs.select_cells(nb.cells, lang,
+                               lambda source: mark_stale(source, flags))
     nb.cells = quiz.review_cells(cells, lang)  # answers at the chapter's end
     return nbformat.writes(nb)
 
@@ -208,7 +199,7 @@ def prepare(edition, sources):
         md = proj / rel(src)
         stale = record.flags(pathlib.Path(rel(src)).as_posix(),
                              src.read_text(encoding='utf-8'))
-        nb = proj / '_build' / 'eval' / pathlib.Path(rel(src)).with_suffix(
+        nb = Layout(proj).eval / pathlib.Path(rel(src)).with_suffix(
             '.ipynb')
         wanted.add(md)
         write_if_changed(md, langs.select(src.read_text(encoding='utf-8'),
@@ -219,7 +210,7 @@ def prepare(edition, sources):
             t = nb.stat().st_mtime - 1
             os.utime(md, (t, t))
     for old in proj.rglob('*.md'):  # a chapter removed from the book
-        if old not in wanted and '_build' not in old.relative_to(proj).parts:
+        if old not in wanted and Layout(proj).build not in old.parents:
             old.unlink()
     for res in cfg['build'].get('resources', '').split():
         if (ROOT / res).is_dir():
@@ -231,34 +222,12 @@ def prepare(edition, sources):
 
 
 def render_rst(proj, overrides):
-    """d2lbook's rst step in the scratch project, as build.render_rst does."""
-    import logging
-    from booktools import build
-    from d2lbook.build import Builder
-    from d2lbook.config import Config
-    build._patch_d2lbook()
-    rst_dir = proj / '_build' / 'rst'
-    digest = hashlib.sha256(build.rendering_digest().encode() +
-                            pathlib.Path(__file__).read_bytes()).hexdigest()
-    stamp = rst_dir / '.booktools-digest'
-    if not stamp.exists() or stamp.read_text() != digest:
-        shutil.rmtree(proj / '_build' / 'rst', ignore_errors=True)
-        shutil.rmtree(proj / '_build' / 'pdf', ignore_errors=True)
-        rst_dir.mkdir(parents=True)
-        stamp.write_text(digest)
-    logging.disable(logging.INFO)  # d2lbook narrates every file it copies
-    cwd = os.getcwd()
-    os.chdir(proj)
-    try:
-        builder = Builder(Config())
-        stale = builder._get_updated_md_files()[0]
-        if stale:  # prepare() rules this out; never let d2lbook run a kernel
-            raise BookError(f'{proj}: d2lbook would re-evaluate '
-                            f'{stale[0][0]}; this is a bug in booktools.pdf')
-        builder.rst()
-    finally:
-        os.chdir(cwd)
-    build.finish_conf(rst_dir / 'conf.py', overrides)
+    """d2lbook's rst step in the scratch project, as the HTML build does;
+    reST made by older code of this module is rebuilt too."""
+    from booktools import render
+    layout = Layout(proj)
+    render.run_rst(layout, also=(pathlib.Path(__file__),))
+    render.finish_conf(layout.rst / 'conf.py', overrides)
 
 
 def tex_escape(text):
@@ -433,15 +402,16 @@ def metadata(title, author, code):
 # Sphinx LaTeX builder, latexmk, and what the .log says
 
 def sphinx_latex(proj):
-    from booktools import build
-    rst_dir, out = proj / '_build' / 'rst', proj / '_build' / 'pdf'
+    from booktools import render
+    layout = Layout(proj)
+    rst_dir, out = layout.rst, layout.pdf
     cmd = [sys.executable, '-m', 'sphinx', '-b', 'latex', '-c', str(rst_dir),
            str(rst_dir), str(out), '-W', '--keep-going', '-q']
     proc = subprocess.run(cmd, cwd=proj, capture_output=True, text=True)
     if proc.returncode != 0:
         output = (proc.stderr + proc.stdout).replace(str(rst_dir),
-                                                     str(build.RST_DIR))
-        problems = build.explain_sphinx(output)
+                                                     str(BOOK.rst))
+        problems = render.explain_sphinx(output)
         raise BookError('\n'.join(problems) if problems else
                         f'Sphinx (LaTeX builder) failed:\n{output}')
     return out
@@ -587,9 +557,9 @@ def missing_glyphs(log_text, sources):
 def typeset(proj, edition, sources):
     """Sphinx LaTeX, latexmk, checks; copy the PDF to _build/pdf/."""
     final = PDF_DIR / f'{read_name()}-{edition}.pdf'
-    stamp = proj / '_build' / 'pdf' / '.booktools-digest'
-    digest = input_digest(proj)
-    if final.exists() and stamp.exists() and stamp.read_text() == digest:
+    stamp = Stamp(Layout(proj).pdf / '.booktools-digest')
+    made_from = input_digest(proj)
+    if final.exists() and stamp.holds(made_from):
         return final  # nothing changed since the last successful build
     if final.exists():
         final.unlink()  # a failed build leaves no stale PDF behind
@@ -605,7 +575,7 @@ def typeset(proj, edition, sources):
         raise BookError('\n'.join(problems))
     PDF_DIR.mkdir(parents=True, exist_ok=True)
     shutil.copy2(tex.with_suffix('.pdf'), final)
-    stamp.write_text(digest)
+    stamp.write(made_from)
     return final
 
 
@@ -615,13 +585,11 @@ def input_digest(proj):
     packages are not in it: `make clean` after changing them."""
     import d2lbook
     import sphinx
-    h = hashlib.sha256(f'{sphinx.__version__} {d2lbook.__version__}'.encode())
-    rst_dir = proj / '_build' / 'rst'
-    for path in sorted(rst_dir.rglob('*')):
-        if path.is_file():
-            h.update(str(path.relative_to(rst_dir)).encode() + b'\0')
-            h.update(path.read_bytes())
-    return h.hexdigest()
+    rst_dir = Layout(proj).rst
+    files = sorted(p for p in rst_dir.rglob('*') if p.is_file())
+    return digest(sphinx.__version__, d2lbook.__version__,
+                  *(part for p in files for part in (
+                      p.relative_to(rst_dir).as_posix(), p)))
 
 
 def read_name():
@@ -636,8 +604,7 @@ def main(argv):
     if unknown:
         raise BookError(f'unknown edition {unknown[0]!r}; usage: python -m '
                         f'booktools.pdf [{"] [".join(EDITIONS)}]')
-    from booktools import build
-    lock = build.one_build_at_a_time()  # noqa: F841  (`make serve` may build)
+    lock = one_build_at_a_time()  # noqa: F841  (`make serve` may build)
     config.check()
     check_tools()
     sources = notebook_sources()

@@ -25,12 +25,12 @@ import html as _html
 import re
 
 from booktools import BookError
+from booktools.langs import HANGUL
 
 FENCE = re.compile(r'^```quiz[ \t]*$')
 OPTION = re.compile(r'^- \[([ xX])\] (.+)$')
 FIELD = re.compile(r'^(en|ko|cell|output): ?(.*)$')
 EXPLAIN = re.compile(r'^  (en|ko): ?(.*)$')
-HANGUL = re.compile('[\uac00-\ud7a3]')
 
 
 class Option:

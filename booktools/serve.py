@@ -11,7 +11,6 @@ port. Ctrl+C stops it.
 """
 import argparse
 import functools
-import hashlib
 import http.server
 import io
 import json
@@ -27,8 +26,11 @@ from booktools import watch
 # lands while it starts must still restart it.
 LOADED = watch.snapshot(watch.TOOLS)
 
-from booktools import BookError, ROOT, die_with_parent  # noqa: E402
-from booktools.build import DONE, HTML_DIR  # noqa: E402
+from booktools import BookError, ROOT  # noqa: E402
+from booktools.layout import BOOK, digest  # noqa: E402
+from booktools.lifetime import die_with_parent  # noqa: E402
+
+DONE, HTML_DIR = BOOK.done, BOOK.html
 
 # Served pages (never the files on disk) ask this server, one question at a
 # time, what the book's state is: when the last successful build started,
@@ -171,7 +173,7 @@ def state():
         message = watch.FAILED.read_text(encoding='utf-8')
     except (FileNotFoundError, UnicodeDecodeError):
         message = ''
-    failed = hashlib.sha256(message.encode()).hexdigest()[:16] if message \
+    failed = digest(message)[:16] if message \
         else ''
     return {'built': built(), 'failed': failed, 'message': message}
 

@@ -21,7 +21,6 @@ post-processes `_build/html` after Sphinx has written it:
 """
 import base64
 import functools
-import hashlib
 import json
 import os
 import pathlib
@@ -31,11 +30,12 @@ import shutil
 from bs4 import BeautifulSoup, NavigableString
 from sphinx.search.en import SearchEnglish
 
-from booktools import (BookError, ROOT, keep_compiled_templates,
-                       notebook_sources, read_config, read_entry, twins,
-                       write_atomic, write_entry)
+from booktools import BookError, ROOT, quiz, twins
+from booktools.book import notebook_sources, read_config
+from booktools.langs import HANGUL, SYLLABLES
+from booktools.layout import BOOK, digest, read_entry, write_atomic, \
+    write_entry
 from booktools.notebooks import IN_HTML as NOTEBOOKS, ZIP_NAME
-from booktools import quiz
 
 STATIC = pathlib.Path(__file__).resolve().parent / 'static'
 # Relative to _static/. The "-full" build has every TeX extension inside, so
@@ -67,7 +67,6 @@ html_context = dict(globals().get('html_context', {}),
                     booktools_site=_site.fingerprint())
 """
 
-HANGUL = re.compile('[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]')
 SEP = ' / '
 NUMBER = re.compile(r'\s*\d+(\.\d+)*\.\s+')  # Sphinx's "1.2. " before a title
 # Never touched: code, and the text of the <head>.
@@ -113,11 +112,9 @@ SKIP_LINK = ('<a class="skip-link" href="#content"><span lang="en">Skip to '
 @functools.cache  # read by conf.py, the static list and finalize, once
 def fingerprint():
     """Changes whenever this file or the book's static files do."""
-    digest = hashlib.sha256(pathlib.Path(__file__).read_bytes())
-    for path in sorted(STATIC.rglob('*')):
-        if path.is_file():
-            digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()[:16]
+    files = sorted(p for p in STATIC.rglob('*') if p.is_file())
+    return digest(pathlib.Path(__file__), *(part for p in files for part in (
+        p.relative_to(STATIC).as_posix(), p)))[:16]
 
 
 class SearchEnglishHangul(SearchEnglish):
@@ -133,7 +130,7 @@ class SearchEnglishHangul(SearchEnglish):
         words = super().split(input)
         extra = []
         for word in words:
-            runs = re.findall(r'[\uac00-\ud7a3]+|[^\W\uac00-\ud7a3]+', word)
+            runs = re.findall(f'[{SYLLABLES}]+|[^\\W{SYLLABLES}]+', word)
             if len(runs) > 1:
                 extra += runs
             for run in runs:
@@ -154,9 +151,15 @@ def setup(app):
     quiz.setup(app)  # self-check questions: checked, then rendered
 
 
-def _build_dir(app):
-    """_build/, from Sphinx's _build/doctrees/<builder>."""
-    return pathlib.Path(app.doctreedir).parent.parent
+def keep_compiled_templates(environment):
+    """Jinja compiles templates to Python in every process; keep the
+    compiled code under _build/cache/jinja (Jinja checks it against each
+    template's source) so that later builds load it instead."""
+    import jinja2
+    folder = BOOK.cache / 'jinja'
+    folder.mkdir(parents=True, exist_ok=True)
+    environment.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+    return environment
 
 
 # --- the theme's static files ----------------------------------------------
@@ -165,23 +168,20 @@ def _build_dir(app):
 # list of kept files is recorded, and later builds with the same conf.py,
 # theme and post-processing copy only those.
 
-def _static_record(build_dir):
-    return pathlib.Path(build_dir) / 'cache' / 'static-kept.json'
+STATIC_RECORD = BOOK.cache / 'static-kept.json'
 
 
-def _static_key(build_dir):
+def _static_key():
     from importlib.metadata import version
     import sphinx
-    conf = pathlib.Path(build_dir) / 'rst' / 'conf.py'
-    return hashlib.sha256(repr((
-        conf.read_bytes() if conf.exists() else b'', fingerprint(),
-        version('mxtheme'), sphinx.__version__)).encode()).hexdigest()
+    return digest(BOOK.rst / 'conf.py', fingerprint(), version('mxtheme'),
+                  sphinx.__version__)
 
 
-def _kept_static(build_dir):
+def _kept_static():
     try:
-        record = json.loads(_static_record(build_dir).read_text('utf-8'))
-        if record['key'] == _static_key(build_dir):
+        record = json.loads(STATIC_RECORD.read_text('utf-8'))
+        if record['key'] == _static_key():
             return set(record['files'])
     except (FileNotFoundError, ValueError, KeyError, TypeError):
         pass
@@ -195,7 +195,7 @@ def _copy_only_kept_static(app):
     builder = app.builder
     if builder.name != 'html':
         return
-    kept = _kept_static(_build_dir(app))
+    kept = _kept_static()
     if kept is None:
         return  # first build, or something changed: copy all, prune after
     parents = set()
@@ -225,7 +225,7 @@ def _cache_templates(app):
     templates = getattr(app.builder, 'templates', None)
     environment = getattr(templates, 'environment', None)
     if environment is not None:
-        keep_compiled_templates(environment, _build_dir(app))
+        keep_compiled_templates(environment)
 
 
 # --- finalize --------------------------------------------------------------
@@ -242,7 +242,7 @@ def finalize(html_dir):
     shutil.rmtree(html_dir / '_sources', ignore_errors=True)
     install_mathjax(static)
     inline_icon_font(static)
-    cache = html_dir.parent / 'cache' / 'pages'
+    cache = BOOK.cache / 'pages'
     version = fingerprint()
     states = twin_states()
     for page in sorted(html_dir.rglob('*.html')):
@@ -253,9 +253,8 @@ def finalize(html_dir):
             continue  # finalized by an earlier build; Sphinx left it alone
         downloads = (html_dir / NOTEBOOKS / 'bilingual' /
                      relative.with_suffix('.ipynb')).exists()
-        entry = cache / hashlib.sha256(repr((
-            version, NOTEBOOKS, ZIP_NAME, relative.as_posix(), downloads,
-            state, html)).encode()).hexdigest()
+        entry = cache / digest(version, NOTEBOOKS, ZIP_NAME,
+                               relative.as_posix(), downloads, state, html)
         new = read_entry(entry)
         if new is None:
             new = finalize_page(html, page, html_dir, state)
@@ -380,8 +379,7 @@ STAMP = re.compile(r'<body[^>]* data-twins="([0-9a-f]+)"')
 
 def stamp(state):
     """What a page's twin marks were made from, or None for no marks."""
-    return None if state is None else hashlib.sha256(
-        repr(state).encode()).hexdigest()[:16]
+    return None if state is None else digest(state)[:16]
 
 
 def _stamp(html):
@@ -702,17 +700,17 @@ def prune_static(html_dir):
     keep |= {p.resolve() for k in keep for p in k.parent.glob('LICENSE*')}
     missing = sorted(str(target.relative_to(static)) for target in referenced
                      if target.is_relative_to(static) and not target.exists())
-    record = _static_record(html_dir.parent)
+    record = STATIC_RECORD
     if missing:  # a list of kept files out of date: copy everything next time
         record.unlink(missing_ok=True)
         # Without its saved state Sphinx rewrites every page and copies every
         # static file; with no page out of date, it would copy none.
-        shutil.rmtree(html_dir.parent / 'doctrees' / html_dir.name,
+        shutil.rmtree(BOOK.doctrees('html'),
                       ignore_errors=True)
         raise BookError(f'{", ".join(missing)}: linked from the pages but not '
                         'copied by Sphinx — run `make html` again')
     write_atomic(record, json.dumps({
-        'key': _static_key(html_dir.parent),
+        'key': _static_key(),
         'files': sorted(str(p.relative_to(static)) for p in keep
                         if p.is_relative_to(static))}, indent=1))
     for path in sorted(static.rglob('*'), reverse=True):

@@ -34,13 +34,14 @@ Why not gettext/po4a's fuzzy entries: they keep translations in separate
 catalogues, and this book keeps both languages in one source, block by block.
 """
 import collections
-import hashlib
 import os
 import pathlib
 import re
 import sys
 
-from booktools import BookError, ROOT, langs, notebook_sources, write_atomic
+from booktools import BookError, ROOT, langs
+from booktools.book import notebook_sources
+from booktools.layout import content_id, write_atomic
 
 NAME = 'TWINS.tsv'
 HEADER = """\
@@ -63,7 +64,7 @@ def normalize(text):
 
 
 def digest(text):
-    return hashlib.sha256(normalize(text).encode('utf-8')).hexdigest()[:SIZE]
+    return content_id(normalize(text), SIZE)
 
 
 class Pair:

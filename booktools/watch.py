@@ -15,7 +15,9 @@ import sys
 import time
 import traceback
 
-from booktools import BookError, ROOT, die_with_parent, write_atomic
+from booktools import BookError, ROOT
+from booktools.layout import BOOK, write_atomic
+from booktools.lifetime import die_with_parent
 
 # What `make html` depends on (SOURCES in the Makefile; a test keeps the two
 # lists the same). A change to CONTENT is rebuilt by a fork of this process;
@@ -26,7 +28,7 @@ TOOLS = ['booktools/*.py', 'booktools/static/*', 'requirements.txt',
 POLL = 0.05  # seconds between two looks at the sources' modification times
 # While the last build by this loop failed, what it said (`file:line:
 # problem — fix`): booktools.serve shows it over the served pages.
-FAILED = ROOT / '_build' / '.serve-failed'
+FAILED = BOOK.serve_failed
 
 
 def snapshot(patterns):
@@ -60,9 +62,8 @@ def settled(patterns):
 
 def is_stale(files):
     """True when `make html` would build: a source is newer than the stamp."""
-    from booktools.build import DONE
     try:
-        done = DONE.stat().st_mtime_ns
+        done = BOOK.done.stat().st_mtime_ns
     except FileNotFoundError:
         return True
     return any(mtime > done for mtime, _ in files.values())
@@ -71,11 +72,12 @@ def is_stale(files):
 def warm():
     """Import, once, what every build would otherwise import again, and do
     the first-use work that compiles something once per process."""
-    from booktools import build, execute, notebook_sources
-    build.warm_imports(('d2lbook.build', 'd2lbook.config', 'd2lbook.rst',
-                        *build.WARM))
+    from booktools import execute, render
+    from booktools.book import notebook_sources
+    from booktools.nbfast import nbformat
+    render.warm_imports(('d2lbook.build', 'd2lbook.config', 'd2lbook.rst',
+                         *render.WARM))
     import docutils.core
-    import nbformat
     from pygments.lexers import PythonLexer
     sources = notebook_sources()
     if sources:  # notedown's parser, nbformat's schema validator
@@ -162,7 +164,7 @@ def loop(restart, loaded, url):
     say which page under `url` (the served book's) shows the change. When
     TOOLS differ from `loaded` (their snapshot taken before this process
     imported them), call `restart`, which does not return."""
-    from booktools.build import DONE
+    DONE = BOOK.done
     tools = loaded
     broken = False
 

@@ -4,15 +4,17 @@ import re
 import subprocess
 import sys
 
-import nbformat
 import pytest
 from playwright.sync_api import sync_playwright
 
-from booktools import copy_book  # noqa: F401  (tests import it from here)
+from booktools.book import copy_book  # noqa: F401  (tests import it here)
+from booktools.langs import HANGUL  # noqa: F401  (the one Hangul pattern)
+from booktools.layout import BOOK, Layout  # noqa: F401  (every _build path)
+from booktools.nbfast import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-EVAL = ROOT / '_build' / 'eval'
-HTML = ROOT / '_build' / 'html'
+EVAL = BOOK.eval
+HTML = BOOK.html
 CHAPTERS = sorted(p.stem for p in (ROOT / 'chapters').glob('*.md'))
 
 

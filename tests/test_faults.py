@@ -2,7 +2,7 @@
 import hashlib
 import subprocess
 
-from conftest import build
+from conftest import Layout, build
 
 CHAPTER = 'chapters/deferred_init.md'
 
@@ -98,7 +98,7 @@ def test_build_never_modifies_sources(book):
     before = digest(book)
     result = build(book)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (book / '_build' / 'html' / 'index.html').exists()
+    assert (Layout(book).html / 'index.html').exists()
     assert digest(book) == before
 
 
@@ -115,22 +115,22 @@ def test_unwritable_home_changes_no_output(book, tmp_path):
     import sys
     import shutil
     from conftest import EVAL
-    shutil.rmtree(book / '_build' / 'cache')
+    shutil.rmtree(Layout(book).cache)
     for home in ('/dev/null', '/'):
         result = subprocess.run(
             [sys.executable, '-m', 'booktools.build', 'html'], cwd=book,
             capture_output=True, text=True,
             env={'PATH': f'{sys.exec_prefix}/bin:/usr/bin:/bin', 'HOME': home})
         assert result.returncode == 0, result.stdout + result.stderr
-        for fresh in (book / '_build' / 'eval').rglob('*.ipynb'):
-            original = EVAL / fresh.relative_to(book / '_build' / 'eval')
+        for fresh in (Layout(book).eval).rglob('*.ipynb'):
+            original = EVAL / fresh.relative_to(Layout(book).eval)
             assert fresh.read_text() == original.read_text(), (home, fresh)
-        shutil.rmtree(book / '_build' / 'cache')
+        shutil.rmtree(Layout(book).cache)
 
 
 def test_deleted_chapter_leaves_no_page(book):
     assert build(book).returncode == 0
-    page = book / '_build' / 'html' / 'chapters' / 'conv_shapes.html'
+    page = Layout(book).html / 'chapters' / 'conv_shapes.html'
     assert page.exists()
     (book / 'chapters' / 'conv_shapes.md').unlink()
     index = book / 'index.md'
@@ -141,5 +141,5 @@ def test_deleted_chapter_leaves_no_page(book):
     result = build(book)
     assert result.returncode == 0, result.stdout + result.stderr
     assert not page.exists()
-    assert not (book / '_build' / 'eval' / 'chapters' /
+    assert not (Layout(book).eval / 'chapters' /
                 'conv_shapes.ipynb').exists()

@@ -66,10 +66,10 @@ def test_build_killed_during_sphinx_leaves_no_renderer(book):
     works (here: sleeps) must end it too, not leave it writing the pages."""
     import subprocess
     import sys
-    script = ('import time\nfrom booktools import build\n'
+    script = ('import time\nfrom booktools import build, render\n'
               'def slow(*_):\n    print("sphinx started", flush=True)\n'
               '    time.sleep(60)\n'
-              'build.sphinx = slow\nbuild.html()\n')
+              'render.sphinx = slow\nbuild.html()\n')
     proc = subprocess.Popen([sys.executable, '-c', script], cwd=book,
                             stdout=subprocess.PIPE, text=True,
                             env=book_env(book))

@@ -7,7 +7,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from booktools import langs
-from booktools.lint import HANGUL
+from booktools.langs import HANGUL
 from conftest import HTML, ROOT
 
 # A particle whose form depends on whether the word before it ends in a

@@ -3,7 +3,7 @@ import re
 import shutil
 import subprocess
 
-from conftest import ROOT, copy_book
+from conftest import Layout, ROOT, copy_book
 
 
 def make(folder, *args):
@@ -21,12 +21,12 @@ def test_make_without_target_lists_every_target():
 
 def test_clean_removes_build_output_only(tmp_path):
     book = copy_book(tmp_path / 'book')
-    (book / '_build' / 'html').mkdir(parents=True)
+    (Layout(book).html).mkdir(parents=True)
     (book / '.venv').mkdir()
     (book / '.venv' / 'marker').write_text('the environment stays')
     before = sorted(p.name for p in book.iterdir() if p.name != '_build')
     assert make(book, 'clean').returncode == 0
-    assert not (book / '_build').exists()
+    assert not (Layout(book).build).exists()
     assert sorted(p.name for p in book.iterdir()) == before
     assert (book / '.venv' / 'marker').exists()
 

@@ -9,14 +9,13 @@ import re
 
 import pytest
 
-from conftest import HTML, ROOT
+from conftest import HANGUL, HTML, ROOT
 from booktools import langs
 
 MODES = ('en', 'ko', 'both')
 CHAPTER = 'chapters/deferred_init.html'
 PAGES = ['index.html', *(f'chapters/{p.stem}.html'
                          for p in sorted((ROOT / 'chapters').glob('*.md')))]
-HANGUL = re.compile('[\uac00-\ud7a3]')
 LATIN = re.compile(r'[A-Za-z]{2,}')
 # The text a reader sees: visible text nodes outside code, formulas and the
 # icon font's ligatures ("search", "brightness_auto").

@@ -18,14 +18,14 @@ import zlib
 import nbformat
 import pytest
 
-from conftest import EVAL, ROOT, build, copy_book
+from conftest import BOOK, EVAL, HANGUL, Layout, ROOT, build, copy_book
 
 sys.path.insert(0, str(ROOT))
 from booktools import langs  # noqa: E402
 
-PDF = ROOT / '_build' / 'pdf'
+PDF = BOOK.pdf
 EDITIONS = {'en': 'en', 'ko': 'ko', 'bilingual': 'both'}
-HANGUL = re.compile('[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]+')
+HANGUL_RUN = re.compile(HANGUL.pattern + '+')
 CHAPTER = 'chapters/deferred_init.md'
 
 
@@ -239,7 +239,7 @@ def test_english_pdf_has_no_hangul_but_shared_code_and_figures(texts):
     """Code carries both languages in the sources; any other Hangul in the
     English edition would be Korean prose, captions or figure labels."""
     shared = shared_hangul()
-    stray = sorted({w for w in HANGUL.findall(texts['en'])
+    stray = sorted({w for w in HANGUL_RUN.findall(texts['en'])
                     if w not in shared})
     assert not stray, stray
 
@@ -581,7 +581,7 @@ def test_missing_glyph_fails_the_build_naming_it(broken_book):
     assert main_font in out, out  # the font that lacks it
     assert f'{CHAPTER}:' in out, out
     assert 'Traceback' not in out, out
-    assert not (book / '_build' / 'pdf' / 'deferred-init-ko.pdf').exists()
+    assert not (Layout(book).pdf / 'deferred-init-ko.pdf').exists()
 
 
 def test_latex_error_shows_its_message_and_place(broken_book):

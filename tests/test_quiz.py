@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from booktools import BookError, quiz
-from conftest import EVAL, HTML, ROOT
+from conftest import BOOK, EVAL, HTML, ROOT
 
 GOOD = '''intro
 
@@ -188,7 +188,7 @@ def test_the_pdf_has_numbered_review_questions_and_answers_at_the_end():
     made = subprocess.run([sys.executable, '-m', 'booktools.pdf', 'en'],
                           cwd=ROOT, capture_output=True, text=True, env=env)
     assert made.returncode == 0, made.stdout + made.stderr
-    pdf = ROOT / '_build' / 'pdf' / 'deferred-init-en.pdf'
+    pdf = BOOK.pdf / 'deferred-init-en.pdf'
     text = subprocess.run(['pdftotext', str(pdf), '-'], capture_output=True,
                           text=True, check=True).stdout
     flat = ' '.join(text.split())

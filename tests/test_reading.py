@@ -9,12 +9,11 @@ import re
 import pytest
 from PIL import Image, ImageStat
 
-from conftest import HTML, ROOT
+from conftest import BOOK, HANGUL, HTML
 
 CHAPTER = 'chapters/deferred_init.html'
 FIGURE_PAGES = ('chapters/deferred_init.html', 'chapters/conv_shapes.html')
-SHOTS = ROOT / '_build' / 'screenshots'
-HANGUL = re.compile('[\uac00-\ud7a3]')
+SHOTS = BOOK.build / 'screenshots'
 
 
 def url(page):

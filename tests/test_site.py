@@ -14,12 +14,11 @@ import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
-from conftest import HTML, ROOT, evaluated
+from conftest import BOOK, HANGUL, HTML, ROOT, evaluated
 
 PAGES = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob('*.html'))
 CHAPTER = 'chapters/deferred_init.html'
-SHOTS = ROOT / '_build' / 'screenshots'
-HANGUL = re.compile('[\uac00-\ud7a3]')
+SHOTS = BOOK.build / 'screenshots'
 REMOTE = re.compile(r'^\s*(?:[a-z][a-z0-9+.-]*:)?//', re.I)
 # Absolute URLs that may stay in shipped scripts: XML namespaces and links
 # shown to a person or written in comments, none of them ever fetched.

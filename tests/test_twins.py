@@ -14,7 +14,7 @@ import sys
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import ROOT, book_env, build
+from conftest import Layout, ROOT, book_env, build
 
 sys.path.insert(0, str(ROOT))
 from booktools import BookError, langs, pdf, site, twins  # noqa: E402
@@ -246,7 +246,7 @@ def edit_english(book, file=CHAPTER, n=0):
 
 
 def page(book, file=CHAPTER):
-    html = book / '_build' / 'html' / file.replace('.md', '.html')
+    html = Layout(book).html / file.replace('.md', '.html')
     return BeautifulSoup(html.read_text(encoding='utf-8'), 'html.parser')
 
 
@@ -419,7 +419,7 @@ def test_note_shows_in_korean_and_both_modes(book, visit):
     edit_english(book)
     built(book)
     v = visit()
-    v.open((book / '_build' / 'html' / CHAPTER.replace('.md', '.html'))
+    v.open((Layout(book).html / CHAPTER.replace('.md', '.html'))
            .as_uri())
     shown = ('s => { const e = document.querySelector(s); '
              'return !!e && e.getClientRects().length > 0; }')
@@ -444,7 +444,7 @@ def test_korean_and_bilingual_pdfs_mark_stale_blocks(book):
     built(book)
     result = run(book, 'booktools.pdf', 'ko', 'bilingual')
     assert result.returncode == 0, result.stdout + result.stderr
-    folder = book / '_build' / 'pdf'
+    folder = Layout(book).pdf
     korean = pdf_words(folder / 'deferred-init-ko.pdf')
     assert korean.count('번역갱신필요') == 1
     both = pdf_words(folder / 'deferred-init-bilingual.pdf')

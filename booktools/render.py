@@ -1,0 +1,350 @@
+"""Rendering: evaluated notebooks -> reST (d2lbook) -> pages (Sphinx).
+
+What the book changes in d2lbook and Sphinx, for the HTML build and the
+PDF editions alike:
+- d2lbook's converter, patched once (`patch_d2lbook`): printed outputs stay
+  verbatim, pandoc runs only for the Markdown cells that changed, nbconvert's
+  templates are compiled once;
+- `run_rst(layout)`: d2lbook's rst step, in a fresh folder when the
+  converters changed, and never d2lbook's own evaluation;
+- `finish_conf`: the conf.py d2lbook writes, with the book's overrides;
+- `sphinx`: Sphinx in this process, every warning an error reported
+  against the Markdown source (`explain_sphinx`);
+- `Renderer`: Sphinx in a second process, forked as the build starts, so
+  that its start-up overlaps the evaluation.
+
+booktools.build runs these in order; booktools.pdf uses the same functions
+for each edition's scratch project.
+"""
+import os
+import pathlib
+import re
+import sys
+
+from booktools import BookError, ROOT
+from booktools.layout import BOOK, digest, fresh_folder, read_entry, \
+    write_entry
+from booktools.lifetime import die_with_parent
+
+def _verbatim_outputs(convert):
+    """Printed output goes into a literal block, not a `parsed-literal`:
+    in the latter `sequential0_ (` reads as a reST link and `*x*` as emphasis."""
+    def wrapped(nb, resources):
+        body, resources = convert(nb, resources)
+        return body.replace('.. parsed-literal::', '.. code-block:: none'), \
+            resources
+    return wrapped
+
+
+def _cached_pandoc(convert):
+    """nbconvert starts one pandoc process per Markdown cell, which is most
+    of the time a prose edit costs. Conversions are kept under
+    _build/cache/pandoc, keyed on the input and pandoc's version, so only
+    the cells that changed go through pandoc again."""
+    from nbconvert.utils.pandoc import get_pandoc_version
+    folder = BOOK.cache / 'pandoc'
+
+    def cached(source, from_format, to_format, extra_args=None):
+        path = folder / digest(get_pandoc_version(), from_format, to_format,
+                               extra_args, source)
+        result = read_entry(path)
+        if result is None:
+            result = convert(source, from_format, to_format, extra_args)
+            write_entry(path, result)
+        return result
+    return cached
+
+
+def patch_d2lbook():
+    """Patch d2lbook and nbconvert for the book, once per process."""
+    import d2lbook.rst
+    from nbconvert.exporters import templateexporter
+    if not getattr(d2lbook.rst.convert_notebook, 'booktools', False):
+        d2lbook.rst.convert_notebook = _verbatim_outputs(
+            d2lbook.rst.convert_notebook)
+        d2lbook.rst.convert_notebook.booktools = True
+        filters = templateexporter.default_filters
+        filters['convert_pandoc'] = _cached_pandoc(filters['convert_pandoc'])
+        templateexporter.TemplateExporter._create_environment = \
+            _cached_templates(
+                templateexporter.TemplateExporter._create_environment)
+
+
+def _cached_templates(create):
+    """nbconvert's reST templates, compiled once, not in every build."""
+    def created(self):
+        from booktools.site import keep_compiled_templates
+        return keep_compiled_templates(create(self))
+    return created
+
+
+def rendering_digest():
+    """What reST depends on besides the notebooks: this file, the pinned
+    converters (pandoc, nbconvert, d2lbook) and Python."""
+    return digest(pathlib.Path(__file__), ROOT / 'requirements.txt',
+                  ROOT / 'constraints.txt', sys.version)
+
+
+def run_rst(layout=BOOK, also=()):
+    """d2lbook's rst step in the project `layout` is the layout of; the
+    evaluation is up to date, so it only renders. reST made by older
+    converters (or, for `also`, older code of the caller) is rebuilt, not
+    reused."""
+    import logging
+    from d2lbook.build import Builder
+    from d2lbook.config import Config
+    patch_d2lbook()
+    fresh_folder(layout.rst, digest(rendering_digest(), *also),
+                 *([layout.pdf] if layout is not BOOK else []))
+    logging.disable(logging.INFO)  # d2lbook narrates every file it copies
+    cwd = os.getcwd()
+    os.chdir(layout.root)
+    try:
+        builder = Builder(Config())
+        stale = layout is not BOOK and builder._get_updated_md_files()[0]
+        if stale:
+            raise BookError(f'{layout.root}: d2lbook would re-evaluate '
+                            f'{stale[0][0]}; this is a bug in booktools')
+        # booktools.execute has evaluated everything: d2lbook's own eval
+        # (which knows nothing of #@expect_error) must not run again, even
+        # if a source was saved during this build.
+        builder.done['eval'] = True
+        builder.rst()
+    finally:
+        os.chdir(cwd)
+
+
+def render_rst():
+    """The HTML build's rst step; a source saved meanwhile fails it."""
+    from booktools import execute
+    from booktools.book import notebook_sources
+    run_rst(BOOK)
+    for src in notebook_sources():
+        if src.stat().st_mtime > execute.eval_path(src).stat().st_mtime:
+            raise BookError(f'{execute.rel(src)}: changed during the build '
+                            '— run `make html` again')
+
+
+def finish_conf(conf, overrides):
+    """The conf.py d2lbook wrote, without its bibliography style and with the
+    book's overrides after it (d2lbook rewrites it on every rst step)."""
+    text = BIBTEX_STYLE.sub('', conf.read_text(encoding='utf-8'), count=1)
+    conf.write_text(text + CONF_OVERRIDES + overrides, encoding='utf-8')
+
+
+# d2lbook's conf.py registers a citation style with sphinxcontrib.bibtex,
+# whose import (with pybtex and pkg_resources) costs every build 0.15 s; the
+# book has no bibliography and drops the extension (CONF_OVERRIDES).
+BIBTEX_STYLE = re.compile(r'^# Customize bibtext_reference_style.*?'
+                          r"^bibtex_reference_style = '\w+'\n", re.M | re.S)
+
+
+# Appended to the conf.py d2lbook writes on every rst step.
+CONF_OVERRIDES = """
+# --- booktools overrides -------------------------------------------------
+# The book has no bibliography; with none configured the extension warns.
+extensions = [e for e in extensions if e != 'sphinxcontrib.bibtex']
+"""
+
+
+WARNING_RE = re.compile(r'^(?P<file>\S+?\.rst):(?P<line>\d+)?:? ?'
+                        r'(?P<kind>WARNING|ERROR|SEVERE|CRITICAL): (?P<msg>.*)$')
+FIXES = [
+    ('undefined label', 'define it with :label:`{0}` or fix the reference'),
+    ('image file not readable', 'add the file under img/ or fix the path'),
+    ('not included in any toctree', 'list it in the toc block of index.md'),
+    ('number is not assigned', 'label a section that is in the numbered '
+     'toc of index.md'),
+    ('Unknown target name', 'this reST markup came from the Markdown: '
+     'escape it or put it in backticks'),
+]
+
+
+def source_location(rst_file, msg):
+    """Map a warning on `_build/rst/x.rst` to `x.md` and, if possible, a line."""
+    path = pathlib.Path(rst_file)
+    try:
+        relative = path.resolve().relative_to(BOOK.rst.resolve())
+    except ValueError:
+        return str(rst_file), None
+    md = relative.with_suffix('.md')
+    token = re.search(r"'([^']+)'|not readable: (\S+)|not assigned: (\S+)",
+                      msg)
+    if not token or not (ROOT / md).exists():
+        return str(md), None
+    if token.group(2):
+        needles = [pathlib.Path(token.group(2)).name]
+    else:  # Sphinx may report a label with `_` turned into `-`
+        needles = [token.group(1) or token.group(3)]
+        needles.append(needles[0].replace('-', '_'))
+    lines = (ROOT / md).read_text(encoding='utf-8').splitlines()
+    for n, text in enumerate(lines, 1):
+        if any(needle in text for needle in needles):
+            return str(md), n
+    return str(md), None
+
+
+def explain_sphinx(output):
+    problems = []
+    for raw in output.splitlines():
+        m = WARNING_RE.match(raw.strip())
+        if not m:
+            continue
+        where, line = source_location(m['file'], m['msg'])
+        token = re.search(r"'([^']+)'", m['msg'])
+        fix = next((f.format(token.group(1) if token else '')
+                    for key, f in FIXES if key in m['msg']),
+                   'see the message above')
+        problem = f'{where}:{line or 1}: {m["msg"]} — {fix}'
+        if problem not in problems:  # Sphinx repeats some per reference
+            problems.append(problem)
+    return problems
+
+
+def sphinx(builder, outdir):
+    """Sphinx in this process (no second interpreter start-up); every
+    warning fails the build and is reported against the Markdown source."""
+    import io
+    from sphinx.application import Sphinx
+    from sphinx.errors import SphinxError
+    from sphinx.util.console import nocolor
+    nocolor()  # plain text, so warnings can be read and mapped
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+    warnings = io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        with patch_docutils(BOOK.rst), docutils_namespace():
+            app = Sphinx(str(BOOK.rst), str(BOOK.rst), str(outdir),
+                         str(BOOK.doctrees(builder)), builder,
+                         status=None,
+                         warning=warnings, warningiserror=True,
+                         keep_going=True)
+            app.build()
+            failed = app.statuscode != 0
+    except SphinxError as e:
+        failed = True
+        warnings.write(f'\n{e}\n')
+    finally:
+        os.chdir(cwd)
+    if failed or warnings.getvalue().strip():
+        problems = explain_sphinx(warnings.getvalue())
+        raise BookError('\n'.join(problems) if problems else
+                        f'Sphinx failed:\n{warnings.getvalue()}')
+
+
+# Imported by the rendering process while the main one evaluates: most of
+# what Sphinx and the page post-processing load, built-in extensions included.
+WARM = ('sphinx.application', 'sphinx.builders.html', 'sphinx.builders.latex',
+        'sphinx.builders.epub3', 'sphinx.builders.texinfo',
+        'sphinx.builders.linkcheck', 'sphinx.builders.manpage',
+        'sphinx.domains.python', 'sphinx.domains.cpp', 'sphinx.domains.c',
+        'sphinx.directives.code', 'sphinx.directives.other',
+        'sphinx.environment.collectors.toctree', 'sphinx.jinja2glue',
+        'sphinx.ext.autodoc', 'sphinx.ext.viewcode', 'sphinx.ext.mathjax',
+        'docutils.parsers.rst.directives.body',
+        'docutils.writers.html5_polyglot', 'recommonmark.parser',
+        'sphinxcontrib.rsvgconverter', 'mxtheme', 'pygments.lexers.python',
+        'booktools.site')
+
+
+def warm_imports(names=WARM):
+    """Import these modules now, so that a build later finds them loaded."""
+    import importlib
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass  # a later version may have moved it; only time is lost
+
+
+def remove_stale_pages():
+    """Pages whose source is gone (Sphinx never deletes them)."""
+    generated = {'genindex.html', 'search.html', 'py-modindex.html'}
+    for page in BOOK.html.rglob('*.html'):
+        relative = page.relative_to(BOOK.html)
+        if relative.parts[0] in ('_static', '_images', BOOK.rel(BOOK.notebooks_in_html)
+                                 .split(os.sep)[-1]):
+            continue
+        if (str(relative) not in generated and
+                not (BOOK.rst / relative.with_suffix('.rst')).exists()):
+            page.unlink()
+
+
+def timed(timings, name, step):
+    import time
+    start = time.perf_counter()
+    step()
+    timings[name] = round(time.perf_counter() - start, 3)
+
+
+def _render(conn, other_end, parent):
+    """The rendering process: warm up, then on `render` run Sphinx, on
+    `finalize` post-process the pages; report timings or the problem."""
+    import traceback
+    # A build that dies takes this process along, even in the middle of
+    # Sphinx; while it waits, it would read the end of the pipe anyway.
+    die_with_parent(parent)
+    other_end.close()
+    timings = {}
+    try:
+        warm_imports()
+        from booktools import site
+        if conn.recv() != 'render':
+            return
+        timed(timings, 'sphinx', lambda: (
+            finish_conf(BOOK.rst / 'conf.py', site.CONF_OVERRIDES),
+            sphinx('html', BOOK.html)))
+        timed(timings, 'stale', remove_stale_pages)
+        if conn.recv() != 'finalize':
+            return
+        timed(timings, 'finalize', lambda: site.finalize(BOOK.html))
+        conn.send(('ok', timings))
+    except BookError as e:
+        conn.send(('error', str(e)))
+    except BaseException:
+        conn.send(('crash', traceback.format_exc()))
+
+
+class Renderer:
+    """Sphinx in a second process, forked as the build starts. It spends the
+    first half second importing Sphinx and the post-processing while this
+    process imports d2lbook and evaluates: the two start-ups share the two
+    cores instead of following each other."""
+
+    def __init__(self):
+        import multiprocessing
+        context = multiprocessing.get_context('fork')
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_render, daemon=True,
+                                       args=(child, self.conn, os.getpid()))
+        self.process.start()
+        child.close()
+
+    def send(self, command):
+        try:
+            self.conn.send(command)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # it stopped early; result() reads why
+
+    def result(self):
+        try:
+            kind, value = self.conn.recv()
+        except EOFError:
+            self.process.join()
+            raise BookError('the Sphinx process ended without a result (exit '
+                            f'code {self.process.exitcode}) — run `make html` '
+                            'again; if it repeats, report it')
+        self.process.join()
+        if kind == 'error':
+            raise BookError(value)
+        if kind == 'crash':
+            raise RuntimeError(f'rendering failed:\n{value}')
+        return value
+
+    def close(self):
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
