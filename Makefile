@@ -39,10 +39,14 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	$(PY) -m pip check
 	touch $@
 
-# Rewritten when a source is added or removed, so a deletion rebuilds too.
+# The list of sources, rewritten only when a source is added or removed (its
+# recipe runs every time; make then sees its date changed only if it was
+# rewritten), so that a deletion rebuilds too.
 SOURCE_LIST := _build/sources.txt
-$(shell mkdir -p _build && (echo '$(SOURCES)' | cmp -s - $(SOURCE_LIST) || \
-  echo '$(SOURCES)' > $(SOURCE_LIST)))
+$(SOURCE_LIST): FORCE
+	@mkdir -p $(@D)
+	@echo '$(SOURCES)' | cmp -s - $@ || echo '$(SOURCES)' > $@
+FORCE:  # no recipe, no file: always out of date
 
 # The build stamps .done with its start time: a file saved during the build
 # is newer than it, so the next `make html` builds again.
@@ -80,10 +84,13 @@ pdf: html ## English, Korean and bilingual PDFs in _build/pdf/ (installs TeX as 
 	$(RUN) -m booktools.sysdeps pdf
 	$(RUN) -m booktools.pdf
 
-bench: $(VENV)/.installed ## Time cold, prose-edit, code-edit and no-change builds, and make serve's reload
+bench: $(VENV)/.installed ## Time cold, prose-edit, code-edit and no-change builds and make serve's reload, in this book and in books of 40 and 160 notebooks
 	@# Chromium: (c") times the served page's reload in a real browser.
 	$(RUN) -m booktools.sysdeps test
 	$(RUN) -m booktools.bench
+	@# The same edits in books of 5, 40 and 160 notebooks (copies of the
+	@# lessons): what the tooling costs as a book grows.
+	$(RUN) -m booktools.bench --scale
 
 # The tests' npm tools (package.json says which and why), as locked in
 # package-lock.json. --ignore-scripts: vnu-jar's install script would

@@ -31,6 +31,39 @@ def test_clean_removes_build_output_only(tmp_path):
     assert (book / '.venv' / 'marker').exists()
 
 
+def test_reading_the_makefile_writes_nothing(tmp_path):
+    """`make help` (or a dry run) leaves no `_build/`: the list of sources
+    is written by a rule, only for the targets that need it."""
+    book = copy_book(tmp_path / 'book', cache=False)
+    for args in (('help',), ('-n', 'html'), ('clean',)):
+        assert make(book, *args).returncode == 0
+        assert not Layout(book).build.exists(), args
+
+
+def test_adding_or_removing_a_source_rebuilds(tmp_path):
+    """The list of sources changes, so `make html` is out of date; with the
+    same sources it is not. (`make -q` cannot tell: the list's rule always
+    runs, and only then does make see whether it changed.)"""
+    book = copy_book(tmp_path / 'book', cache=False)
+    (book / '.venv').symlink_to(ROOT / '.venv')
+    stamp = Layout(book).done
+
+    def builds():
+        out = make(book, 'html', 'RUN=echo would-build').stdout
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.touch()  # what the build would have done
+        return 'would-build' in out
+
+    assert builds()  # nothing built yet
+    assert not builds()
+    (book / 'img' / 'new.svg').write_text('<svg/>')
+    assert builds()
+    assert not builds()
+    (book / 'img' / 'new.svg').unlink()
+    assert builds()  # a deletion makes nothing newer: the list does
+    assert not builds()
+
+
 def test_wrong_python_is_refused_with_one_line(tmp_path):
     book = copy_book(tmp_path / 'book')
     fake = tmp_path / 'python3.12'
