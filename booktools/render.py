@@ -201,10 +201,107 @@ def explain_sphinx(output):
     return problems
 
 
+# --- figure numbers without every doctree -----------------------------------
+# With numfig on, Sphinx numbers the figures again after every edit by
+# walking the doctree of every document (TocTreeCollector.
+# assign_figure_numbers): unpickling all of them is the largest part of a
+# one-page rebuild that grows with the book. The walk only needs sections,
+# toctrees and numbered nodes, so it is given a skeleton of each doctree
+# that holds just those, kept under _build/cache/figure-skeletons and made
+# again when the doctree's file changes. Sphinx's own code does the
+# numbering; tests/test_layout.py checks that it numbers the same.
+
+SKELETONS = BOOK.cache / 'figure-skeletons'
+
+
+def skeleton(doctree, env):
+    """A copy of `doctree` with only what figure numbering looks at:
+    sections and toctrees (as shallow copies with their kept children), and
+    every node a domain numbers (figures, tables, code blocks), whole."""
+    from docutils import nodes
+    from sphinx import addnodes
+    domains = list(env.domains.values())
+
+    def numbered(node):  # what assign_figure_numbers' get_figtype numbers
+        if isinstance(node, nodes.section):
+            return False
+        for d in domains:
+            if d.name == 'std' and not d.get_numfig_title(node):
+                continue  # an uncaptioned node is not numbered
+            if d.get_enumerable_node_type(node):
+                return True
+        return False
+
+    def prune(node):
+        if isinstance(node, addnodes.toctree) or numbered(node):
+            return node.deepcopy()
+        kept = [c for c in (prune(child) for child in node.children
+                            if isinstance(child, nodes.Element)) if c]
+        if not kept and not isinstance(node, (nodes.section,
+                                              nodes.document)):
+            return None
+        copy = node.copy()
+        copy.extend(kept)
+        return copy
+
+    lean = nodes.Element()  # the walk reads only the root's children
+    lean.extend(prune(doctree).children)
+    for node in lean.findall(nodes.Element):
+        node.document = None  # it leads to the settings, and the environment
+    return lean
+
+
+def _lean_doctrees(env):
+    """env.get_doctree, answering with skeletons (see above)."""
+    import pickle
+    real = env.get_doctree
+
+    def get_doctree(docname):
+        source = pathlib.Path(env.doctreedir) / f'{docname}.doctree'
+        cached = SKELETONS / f'{docname}.pickle'
+        st = source.stat()
+        mark = (st.st_mtime_ns, st.st_size)
+        try:
+            with open(cached, 'rb') as f:
+                seen, lean = pickle.load(f)
+            if seen == mark:
+                return lean
+        except (FileNotFoundError, EOFError, pickle.UnpicklingError,
+                ValueError, TypeError, AttributeError):
+            pass
+        lean = skeleton(real(docname), env)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(cached.name + '.tmp')
+        with open(tmp, 'wb') as f:
+            pickle.dump((mark, lean), f, pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, cached)
+        return lean
+    return get_doctree
+
+
+def patch_sphinx():
+    """Number figures from doctree skeletons, once per process."""
+    from sphinx.environment.collectors.toctree import TocTreeCollector
+    assign = TocTreeCollector.assign_figure_numbers
+    if getattr(assign, 'booktools', False):
+        return
+
+    def assign_figure_numbers(self, env):
+        env.get_doctree = _lean_doctrees(env)  # shadows the method
+        try:
+            return assign(self, env)
+        finally:
+            del env.get_doctree  # the environment is pickled without it
+    assign_figure_numbers.booktools = True
+    assign_figure_numbers.sphinx = assign  # Sphinx's own, for the tests
+    TocTreeCollector.assign_figure_numbers = assign_figure_numbers
+
+
 def sphinx(builder, outdir):
     """Sphinx in this process (no second interpreter start-up); every
     warning fails the build and is reported against the Markdown source."""
     import io
+    patch_sphinx()
     from sphinx.application import Sphinx
     from sphinx.errors import SphinxError
     from sphinx.util.console import nocolor

@@ -230,6 +230,9 @@ def _cache_templates(app):
 
 # --- finalize --------------------------------------------------------------
 
+FINALIZED = BOOK.cache / 'finalized.json'
+
+
 def finalize(html_dir):
     """Post-process the built pages in place. Safe to run twice: Sphinx only
     rewrites the pages that changed. Sphinx also rewrites pages whose bytes
@@ -245,11 +248,26 @@ def finalize(html_dir):
     cache = BOOK.cache / 'pages'
     version = fingerprint()
     states = twin_states()
+    # {page: [mtime, size, twin stamp]} of each page as finalize left it: a
+    # page Sphinx did not touch since, with the same twin marks, is not read.
+    try:
+        finalized = json.loads(FINALIZED.read_text(encoding='utf-8'))
+        if finalized.pop('', None) != version:
+            finalized = {}
+    except (FileNotFoundError, ValueError, AttributeError):
+        finalized = {}
+    done = {'': version}
     for page in sorted(html_dir.rglob('*.html')):
-        html = page.read_text(encoding='utf-8')
         relative = page.relative_to(html_dir)
-        state = states.get(relative.as_posix())
+        name = relative.as_posix()
+        state = states.get(name)
+        mark = [*_stat(page), stamp(state)]
+        if finalized.get(name) == mark:
+            done[name] = mark
+            continue
+        html = page.read_text(encoding='utf-8')
         if 'class="lang-switch"' in html and _stamp(html) == stamp(state):
+            done[name] = mark
             continue  # finalized by an earlier build; Sphinx left it alone
         downloads = (html_dir / NOTEBOOKS / 'bilingual' /
                      relative.with_suffix('.ipynb')).exists()
@@ -261,7 +279,9 @@ def finalize(html_dir):
             write_entry(entry, new)
         if new != html:
             page.write_text(new, encoding='utf-8')
+        done[name] = [*_stat(page), stamp(state)]
     prune_static(html_dir)
+    write_atomic(FINALIZED, json.dumps(done))
 
 
 KO_NUMREF = re.compile(r'^(Section|Fig\.|Table|Listing) ([\d.]+)$')
@@ -360,18 +380,62 @@ def twin_states():
     """{page: (source, stale flags of its `::: ko` blocks in order, book)}
     for every page made from a source; `book` is None except on the front
     page, where it is ((page, stale, blocks), ...) for every page."""
-    record = twins.Record.read(ROOT / twins.NAME)
+    flags_of = _twin_flags()
     pages = {}
     for src in notebook_sources():
         file = src.relative_to(ROOT).as_posix()
-        flags = tuple(record.flags(file, src.read_text(encoding='utf-8')))
         pages[src.relative_to(ROOT).with_suffix('.html').as_posix()] = (
-            file, flags)
+            file, flags_of(src, file))
+    write_atomic(TWIN_FLAGS, json.dumps(flags_of.seen))
     book = tuple((page, sum(flags), len(flags))
                  for page, (_, flags) in sorted(pages.items()))
     front = read_config()['build'].get('index', 'index') + '.html'
     return {page: (file, flags, book if page == front else None)
             for page, (file, flags) in pages.items()}
+
+
+TWIN_FLAGS = BOOK.cache / 'twin-flags.json'
+
+
+def _twin_flags():
+    """flags(src, file): the stale flags of a source's `::: ko` blocks. A
+    source with the same stat as last time, under the same record file and
+    the same twins.py, is not read again: its flags were recorded. What it
+    found is in `flags.seen`, for the caller to record."""
+    record_file = ROOT / twins.NAME
+    key = [_stat_or_none(record_file),
+           _stat_or_none(pathlib.Path(twins.__file__))]
+    try:
+        known = json.loads(TWIN_FLAGS.read_text(encoding='utf-8'))
+        if not isinstance(known, dict) or known.get('') != key:
+            known = {}
+    except (FileNotFoundError, ValueError):
+        known = {}
+    seen = {'': key}
+    record = []  # read only if some source must be
+
+    def flags(src, file):
+        mark = _stat_or_none(src)
+        old = known.get(file)
+        if isinstance(old, list) and len(old) == 2 and old[0] == mark:
+            found = tuple(old[1])
+        else:
+            if not record:
+                record.append(twins.Record.read(record_file))
+            found = tuple(record[0].flags(file, src.read_text(
+                encoding='utf-8')))
+        seen[file] = [mark, list(found)]
+        return found
+
+    flags.seen = seen
+    return flags
+
+
+def _stat_or_none(path):
+    try:
+        return _stat(path)
+    except FileNotFoundError:
+        return None
 
 
 STAMP = re.compile(r'<body[^>]* data-twins="([0-9a-f]+)"')
@@ -677,26 +741,65 @@ def _local(ref, base):
     return (base / ref.split('#')[0].split('?')[0]).resolve()
 
 
+PAGE_LINKS = BOOK.cache / 'page-links.json'
+
+
+def _stat(path):
+    st = path.stat()
+    return [st.st_mtime_ns, st.st_size]
+
+
+def page_links(html_dir):
+    """Every local file the pages link to. A page unchanged since the last
+    build (same stat) is not read again: its links are recorded."""
+    html_dir = pathlib.Path(html_dir).resolve()
+    try:
+        record = json.loads(PAGE_LINKS.read_text(encoding='utf-8'))
+        if not isinstance(record, dict):
+            record = {}
+    except (FileNotFoundError, ValueError):
+        record = {}
+    new, found = {}, set()
+    for page in sorted(html_dir.rglob('*.html')):
+        name = page.relative_to(html_dir).as_posix()
+        mark = _stat(page)
+        old = record.get(name)
+        if isinstance(old, list) and len(old) == 2 and old[0] == mark:
+            links = old[1]
+        else:
+            text = page.read_text(encoding='utf-8', errors='replace')
+            links = sorted({os.path.relpath(t, html_dir) for m in
+                            REF_HTML.finditer(text)
+                            if (t := _local(m.group(1), page.parent))})
+        new[name] = [mark, links]
+        found |= {(html_dir / link).resolve() for link in links}
+    write_atomic(PAGE_LINKS, json.dumps(new))
+    return found
+
+
 def prune_static(html_dir):
     """Delete every file under _static/ that no page needs: what pages link,
     what those stylesheets link, and the license files beside kept files.
     Scripts load nothing more: search.html links searchtools.js and the index,
     and the MathJax build is complete."""
     static = (html_dir / '_static').resolve()
-    todo = sorted(html_dir.rglob('*.html'))
+    todo = []
     keep, referenced = set(), set()
-    while todo:
-        path = todo.pop()
-        text = path.read_text(encoding='utf-8', errors='replace')
-        pattern = REF_CSS if path.suffix == '.css' else REF_HTML
-        for m in pattern.finditer(text):
-            target = _local(next(g for g in m.groups() if g), path.parent)
-            if target:
-                referenced.add(target)
-            if target and target.is_file() and target not in keep:
+
+    def follow(targets):
+        for target in targets:
+            referenced.add(target)
+            if target.is_file() and target not in keep:
                 keep.add(target)
                 if target.suffix == '.css':
                     todo.append(target)
+
+    follow(page_links(html_dir))
+    while todo:
+        path = todo.pop()
+        text = path.read_text(encoding='utf-8', errors='replace')
+        follow(t for m in REF_CSS.finditer(text)
+               if (t := _local(next(g for g in m.groups() if g), path.parent)))
     keep |= {p.resolve() for k in keep for p in k.parent.glob('LICENSE*')}
     missing = sorted(str(target.relative_to(static)) for target in referenced
                      if target.is_relative_to(static) and not target.exists())
