@@ -294,11 +294,20 @@ def main(argv):
 
     # SIGTERM (from `kill`, a test, a supervisor) stops as Ctrl+C does:
     # the build in progress and the web server first.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # watchfiles turns any signal that arrives while it waits into a
+    # KeyboardInterrupt: `terminated` keeps SIGTERM's exit status.
+    terminated = []
+
+    def on_sigterm(*_):
+        terminated.append(True)
+        sys.exit(143)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     try:
         watch.loop(restart, LOADED, f'http://127.0.0.1:{port}/')
     except KeyboardInterrupt:
-        pass
+        if terminated:
+            sys.exit(143)
     finally:
         stop(child)
 

@@ -8,12 +8,22 @@ build is a fresh fork, so nothing one build changes leaks into the next.
 A change to the build's own code or pins cannot be picked up by a fork of
 old code: the loop restarts itself through `make serve`, which reinstalls the
 environment if the pins changed, after checking that the new code compiles.
+
+Saves are noticed through watchfiles (inotify on Linux), which watches the
+folders the sources are in, each without its subfolders (so `_build/` is
+not watched). An event only wakes the loop: what changed is decided, as
+before, by comparing the sources' (mtime, size) with the last build's, so an
+event lost or merged never loses a save, and one saved while a build runs
+is still pending when it ends, and is built next.
 """
+import logging
 import os
 import signal
 import sys
 import time
 import traceback
+
+import watchfiles
 
 from booktools import BookError, ROOT
 from booktools.layout import BOOK, write_atomic
@@ -25,10 +35,30 @@ from booktools.lifetime import die_with_parent
 CONTENT = ['config.ini', 'index.md', 'chapters/*.md', 'img/*', 'TWINS.tsv']
 TOOLS = ['booktools/*.py', 'booktools/static/*', 'requirements.txt',
          'constraints.txt', 'Makefile']
-POLL = 0.05  # seconds between two looks at the sources' modification times
+# The folders that hold the sources, each watched without its subfolders.
+FOLDERS = sorted({os.path.dirname(p) or '.' for p in CONTENT + TOOLS})
+# An editor may write a file in several steps: a save counts as done once
+# no source changed for STEP milliseconds (watchfiles' step and timeout).
+STEP = 50
 # While the last build by this loop failed, what it said (`file:line:
 # problem — fix`): booktools.serve shows it over the served pages.
 FAILED = BOOK.serve_failed
+
+
+def hidden(name):
+    """Editors' swap files (`.x.md.swp`): not sources; make skips them too."""
+    return name.startswith('.')
+
+
+def is_source(path):
+    """True when `path` (relative to the book, with /) is or would be a
+    source: a file the patterns of CONTENT or TOOLS match."""
+    from fnmatch import fnmatchcase
+    if hidden(os.path.basename(path)):
+        return False
+    return any(fnmatchcase(path, pattern) and
+               path.count('/') == pattern.count('/')
+               for pattern in CONTENT + TOOLS)
 
 
 def snapshot(patterns):
@@ -36,8 +66,8 @@ def snapshot(patterns):
     found = {}
     for pattern in patterns:
         for path in ROOT.glob(pattern):
-            if path.name.startswith('.'):  # editors' swap files; make skips
-                continue                   # them too
+            if hidden(path.name):
+                continue
             try:
                 st = path.stat()
             except FileNotFoundError:  # deleted while we looked
@@ -48,16 +78,59 @@ def snapshot(patterns):
     return found
 
 
-def settled(patterns):
-    """A snapshot taken once saving has stopped: an editor may write a file
-    in several steps, and a half-written file must not be built."""
-    now = snapshot(patterns)
-    while True:
-        time.sleep(POLL / 2)
-        again = snapshot(patterns)
-        if again == now:
-            return now
-        now = again
+class Saves:
+    """The saves of sources, as watchfiles reports them; wait() returns
+    once a source was saved and saving has stopped."""
+
+    def __init__(self):
+        logging.getLogger('watchfiles').setLevel(logging.WARNING)
+        self.events = None
+        self.pending = set()
+        self.open()
+
+    def open(self):
+        """(Re)start watching the folders that exist now; watching has
+        begun when this returns."""
+        if self.events is not None:
+            self.events.close()
+        self.folders = [f for f in FOLDERS if (ROOT / f).is_dir()]
+        self.events = watchfiles.watch(
+            *(ROOT / f for f in self.folders), watch_filter=self.wanted,
+            recursive=False, step=STEP, rust_timeout=STEP,
+            yield_on_timeout=True)
+        self.pending |= self.paths(next(self.events))
+
+    @staticmethod
+    def paths(changes):
+        return {os.path.relpath(path, ROOT).replace(os.sep, '/')
+                for _, path in changes}
+
+    def wanted(self, change, path):
+        """A source, or a folder of sources made or removed."""
+        path = os.path.relpath(path, ROOT).replace(os.sep, '/')
+        return is_source(path) or path in FOLDERS
+
+    def settle(self):
+        """Wait until no source was saved for STEP milliseconds."""
+        for changes in self.events:
+            if not changes:
+                return
+            self.pending |= self.paths(changes)
+
+    def wait(self):
+        """Block until a source is saved, then until saving stopped; the
+        paths saved (a hint: compare snapshots to know what changed)."""
+        while not self.pending:
+            self.pending |= self.paths(next(self.events))
+        self.settle()
+        saved, self.pending = self.pending, set()
+        if saved & set(FOLDERS) or self.folders != [
+                f for f in FOLDERS if (ROOT / f).is_dir()]:
+            self.open()  # a watched folder was made or removed
+        return saved
+
+    def close(self):
+        self.events.close()
 
 
 def is_stale(files):
@@ -164,6 +237,14 @@ def loop(restart, loaded, url):
     say which page under `url` (the served book's) shows the change. When
     TOOLS differ from `loaded` (their snapshot taken before this process
     imported them), call `restart`, which does not return."""
+    saves = Saves()  # before any snapshot: no save falls in between
+    try:
+        _loop(saves, restart, loaded, url)
+    finally:
+        saves.close()
+
+
+def _loop(saves, restart, loaded, url):
     DONE = BOOK.done
     tools = loaded
     broken = False
@@ -174,7 +255,8 @@ def loop(restart, loaded, url):
         nonlocal tools, broken
         if snapshot(TOOLS) == tools:
             return broken
-        tools = settled(TOOLS)
+        saves.settle()
+        tools = snapshot(TOOLS)
         problem = compile_problem()
         if problem:
             message = (f'{problem} — fix it and save again; until then '
@@ -197,12 +279,12 @@ def loop(restart, loaded, url):
     print('[watch] watching the sources: save one and the book is rebuilt '
           '(Ctrl+C stops)', flush=True)
     while True:
-        time.sleep(POLL)
+        saves.wait()
         if check_tools():
             continue
-        if snapshot(CONTENT) != content:
-            before, content = content, settled(CONTENT)
-            changed = {path for path in {*before, *content}
-                       if before.get(path) != content.get(path)}
-            if not check_tools():  # one last look just before the fork
-                rebuild(page_url(url, changed))
+        before, content = content, snapshot(CONTENT)
+        changed = sorted(path for path in {*before, *content}
+                         if before.get(path) != content.get(path))
+        if changed:
+            print(f'[watch] saved: {", ".join(changed)}', flush=True)
+            rebuild(page_url(url, changed))

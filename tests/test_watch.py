@@ -1,6 +1,5 @@
 """`make serve` rebuilds on save; builds of one checkout never overlap."""
 import fcntl
-import os
 import pathlib
 import queue
 import re
@@ -57,18 +56,6 @@ class Serve:
             seen.append(line)
             if line.startswith(prefix):
                 return seen
-
-    def said_since(self, pause=1.0):
-        """The lines said since the last expect(), after `pause` seconds."""
-        time.sleep(pause)
-        said = []
-        while True:
-            try:
-                line = self.lines.get_nowait()
-            except queue.Empty:
-                return said
-            if line is not None:
-                said.append(line)
 
     def page(self, path):
         with urllib.request.urlopen(self.url + path) as response:
@@ -214,7 +201,10 @@ def test_serve_says_only_builds_and_errors(served):
                     b'\x01\x00\x00\x00\x00\x00\x00\x00')
     gone.close()
     edit(served.book, '::: en\n', '::: en\nA quiet rebuild.\n')
-    said = served.expect('[watch] built') + served.said_since()
+    said = served.expect('[watch] built')
+    # A second save: every line said after the first build, up to its own.
+    edit(served.book, 'A quiet rebuild.\n', 'A second quiet rebuild.\n')
+    said += served.expect('[watch] built')
     noise = [line for line in said if not line.startswith(
         ('[watch] ', '[eval] ', '[html] '))]
     assert noise == [], ''.join(said)
@@ -298,12 +288,26 @@ def test_build_waits_while_another_build_holds_the_book(book):
 
 
 def test_hidden_files_are_not_sources(served):
-    """An editor's swap file next to a figure is not a save of the book."""
-    (served.book / 'img' / '.figure.svg.swp').write_text('swap')
-    time.sleep(0.5)  # were it a source, its rebuild would start now
+    """Editors' swap files next to a figure and a chapter are not saves of
+    the book: the first build after them is for the real edit, and every
+    line said since they were written names no other save."""
+    for swap in ('img/.figure.svg.swp', 'chapters/.deferred_init.md.swp'):
+        (served.book / swap).write_text('swap')
     edit(served.book, '::: en\n', '::: en\nAfter the swap file.\n')
-    served.expect('[watch] built')
-    assert 'After the swap file.' in served.page('chapters/deferred_init.html')
+    said = served.expect('[watch] built')  # every line since the swaps
+    # A later save too: a rebuild for a swap file after the first build
+    # would show up before this one's.
+    edit(served.book, 'After the swap file.\n', 'After the swap files.\n')
+    said += served.expect('[watch] built')
+    saves = [line for line in said if line.startswith('[watch] saved')]
+    builds = [line for line in said if line.startswith(
+        ('[watch] built', '[watch] the build failed'))]
+    assert saves == ['[watch] saved: chapters/deferred_init.md\n'] * 2, \
+        ''.join(said)
+    assert len(builds) == 2 and all(line.rstrip().endswith(
+        'chapters/deferred_init.html') for line in builds), ''.join(said)
+    assert 'After the swap files.' in served.page(
+        'chapters/deferred_init.html')
 
 
 def test_build_code_that_does_not_compile_stops_rebuilds_until_fixed(served):
@@ -333,3 +337,7 @@ def test_serve_watches_exactly_what_make_html_depends_on():
     watched = set(watch.snapshot(watch.CONTENT)) | set(
         watch.snapshot(watch.TOOLS))
     assert watched == depends
+    # What wakes the watch is the same list: every source, no swap file.
+    assert all(watch.is_source(path) for path in depends)
+    assert not watch.is_source('img/.figure.svg.swp')
+    assert not watch.is_source('_build/html/index.html')
