@@ -7,7 +7,6 @@ exact command to run and exits 1.
 """
 import os
 import subprocess
-import sys
 
 from booktools import BookError
 

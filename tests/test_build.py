@@ -1,7 +1,6 @@
 """The foundation: every cell ran, outputs are verbatim, errors are the
 promised ones, and the build leaves no trace of the machine it ran on."""
 import os
-import re
 
 import pytest
 

@@ -1,6 +1,5 @@
 """Bad input fails the build with a message naming the file and the line."""
 import hashlib
-import subprocess
 
 from conftest import Layout, build
 

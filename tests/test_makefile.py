@@ -1,6 +1,5 @@
 """The Makefile's promises: help, clean, and a clear word on wrong Pythons."""
 import re
-import shutil
 import subprocess
 
 from conftest import Layout, ROOT, copy_book

@@ -2,7 +2,6 @@
 file:line errors, marked answers agree with the evaluated outputs, and the
 site renders them as working radio groups."""
 import pathlib
-import shutil
 
 import pytest
 
