@@ -13,7 +13,7 @@ RUN    := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY)
 
 SOURCES := config.ini index.md $(wildcard chapters/*.md img/* TWINS.tsv) \
            $(wildcard booktools/*.py booktools/static/*) requirements.txt \
-           constraints.txt
+           constraints.txt requirements-lock.txt
 
 .PHONY: help html test lint twins-accept notebooks lab serve pdf bench lock clean distclean
 
@@ -22,18 +22,22 @@ help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt constraints.txt
+$(VENV)/.installed: requirements.txt constraints.txt requirements-lock.txt
 	@[ -n "$(PYTHON)" ] || { echo "error: no python3 found; install Python 3.11 (Debian/Ubuntu: apt-get install python3.11 python3.11-venv)"; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
 	  echo "error: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'); this book needs Python 3.11 (MXNet 1.9.1 needs NumPy 1.23.5, which has no wheel for newer Pythons). Install python3.11 and python3.11-venv, or run: make PYTHON=/path/to/python3.11"; exit 1; }
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
 	  echo "error: $(PYTHON) cannot make virtual environments; install it with: apt-get install python3.11-venv"; exit 1; }
+	@# A lock older than requirements.txt's pins stops here, naming the line.
+	$(PYTHON) -m booktools.lock --check
 	$(PYTHON) -m booktools.sysdeps html
 	$(PYTHON) -m venv $(VENV)
+	@# The lock, every file checked against its SHA-256: a swapped or
+	@# tampered file fails the install, naming its package.
 	@# --use-pep517 builds sdists in isolation: pandoc-attributes' setup.py
 	@# breaks if it can import the pypandoc this same install brings.
-	$(PY) -m pip install --quiet --use-pep517 -r requirements.txt \
-	  -c constraints.txt
+	$(PY) -m pip install --quiet --use-pep517 --require-hashes \
+	  -r requirements-lock.txt
 	@# pypandoc-binary ships pandoc inside the wheel; put it on the venv's PATH.
 	ln -sf "$$($(PY) -c 'import pypandoc, os; print(os.path.join(os.path.dirname(pypandoc.__file__), "files", "pandoc"))')" $(VENV)/bin/pandoc
 	$(PY) -m pip check
@@ -106,8 +110,17 @@ test: html lint node_modules/.installed ## Build the book, then run the whole te
 	@# copy of the book); --durations lists the slowest at the end.
 	$(RUN) -m pytest -v --durations=15 tests
 
-lock: $(VENV)/.installed ## Rewrite constraints.txt from the environment (after changing requirements.txt)
-	$(PY) -m booktools.lock
+# uv resolves requirements.txt for `make lock`, from a small venv of its own:
+# the book's environment cannot be installed while its lock is stale.
+# 0.13.9: the newest uv; `uv pip compile --generate-hashes` writes the lock.
+UV_VERSION := 0.13.9
+UV := _build/uv/bin/uv
+$(UV):
+	$(PYTHON) -m venv $(dir $(@D))
+	$(dir $(@D))bin/pip install --quiet uv==$(UV_VERSION)
+
+lock: $(UV) ## Resolve requirements.txt again into requirements-lock.txt (hashes) and constraints.txt
+	$(PYTHON) -m booktools.lock $(UV)
 
 clean: ## Remove build output (_build/), keep the environment
 	rm -rf _build

@@ -22,7 +22,8 @@ def notebook_sources():
 
 # What a copy of the book needs to build: sources, not build output.
 SOURCES = ['booktools', 'chapters', 'img', 'config.ini', 'index.md',
-           'requirements.txt', 'constraints.txt', 'Makefile', 'TERMINOLOGY.md',
+           'requirements.txt', 'constraints.txt', 'requirements-lock.txt',
+           'Makefile', 'TERMINOLOGY.md',
            'AUTHORING.md', 'TWINS.tsv']
 
 

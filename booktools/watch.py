@@ -34,7 +34,7 @@ from booktools.lifetime import die_with_parent
 # a change to TOOLS restarts it.
 CONTENT = ['config.ini', 'index.md', 'chapters/*.md', 'img/*', 'TWINS.tsv']
 TOOLS = ['booktools/*.py', 'booktools/static/*', 'requirements.txt',
-         'constraints.txt', 'Makefile']
+         'constraints.txt', 'requirements-lock.txt', 'Makefile']
 # The folders that hold the sources, each watched without its subfolders.
 FOLDERS = sorted({os.path.dirname(p) or '.' for p in CONTENT + TOOLS})
 # An editor may write a file in several steps: a save counts as done once

@@ -115,3 +115,17 @@ def test_pytest_runs_from_the_tests_folder_too():
         text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r'\d+ passed', result.stdout), result.stdout
+
+
+def test_the_environment_installs_the_lock_in_hash_checking_mode():
+    """The recipe (not run): the lock's freshness first, then pip with
+    --require-hashes on requirements-lock.txt, and nothing unhashed."""
+    recipe = make(ROOT, '-n', '-B', '.venv/.installed').stdout
+    lines = recipe.splitlines()
+    check = next(i for i, l in enumerate(lines)
+                 if 'booktools.lock --check' in l)
+    pips = [i for i, l in enumerate(lines) if ' pip install' in l]
+    assert pips and all(i > check for i in pips)
+    for i in pips:
+        assert '--require-hashes' in lines[i] + lines[i + 1]
+        assert '-r requirements-lock.txt' in lines[i] + lines[i + 1]
