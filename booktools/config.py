@@ -19,6 +19,19 @@ def known_keys():
     return {s: set(defaults[s]) for s in defaults.sections()}
 
 
+# Keys the book reads as booleans itself (d2lbook would take any text).
+BOOLEAN = {'build': {'warning_is_error'}}
+
+
+def warning_is_error(path=ROOT / 'config.ini'):
+    """[build] warning_is_error: whether a Sphinx warning fails the HTML
+    build (True, d2lbook's default too) or is printed and the build goes on.
+    The PDFs always fail on one: a LaTeX run would bury it."""
+    parser = configparser.ConfigParser()
+    parser.read(path, encoding='utf-8')
+    return parser.getboolean('build', 'warning_is_error', fallback=True)
+
+
 def check(path=ROOT / 'config.ini'):
     known = known_keys()
     section = None
@@ -36,7 +49,13 @@ def check(path=ROOT / 'config.ini'):
                                 + (f" — did you mean [{hint[0]}]?" if hint
                                    else ' — d2lbook would ignore it'))
             continue
-        key = re.split(r'[=:]', stripped, 1)[0].strip().lower()
+        key, _, value = [part.strip() for part in
+                         re.split(r'([=:])', stripped, 1) + ['', '']][:3]
+        key = key.lower()
+        if key in BOOLEAN.get(section, ()) and \
+                value.lower() not in configparser.ConfigParser.BOOLEAN_STATES:
+            problems.append(f'{path.name}:{n}: {key} = {value!r} is not a '
+                            'yes/no value — write True or False')
         if section in known and key not in known[section]:
             hint = difflib.get_close_matches(key, known[section], 1)
             problems.append(f'{path.name}:{n}: unknown key {key!r} in '

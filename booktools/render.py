@@ -299,8 +299,11 @@ def patch_sphinx():
 
 def sphinx(builder, outdir):
     """Sphinx in this process (no second interpreter start-up); every
-    warning fails the build and is reported against the Markdown source."""
+    warning is reported against the Markdown source, and fails the build
+    unless config.ini says `warning_is_error = False`."""
     import io
+    from booktools import config
+    strict = config.warning_is_error()
     patch_sphinx()
     from sphinx.application import Sphinx
     from sphinx.errors import SphinxError
@@ -315,7 +318,7 @@ def sphinx(builder, outdir):
             app = Sphinx(str(BOOK.rst), str(BOOK.rst), str(outdir),
                          str(BOOK.doctrees(builder)), builder,
                          status=None,
-                         warning=warnings, warningiserror=True,
+                         warning=warnings, warningiserror=strict,
                          keep_going=True)
             app.build()
             failed = app.statuscode != 0
@@ -324,10 +327,14 @@ def sphinx(builder, outdir):
         warnings.write(f'\n{e}\n')
     finally:
         os.chdir(cwd)
-    if failed or warnings.getvalue().strip():
+    if failed or (strict and warnings.getvalue().strip()):
         problems = explain_sphinx(warnings.getvalue())
         raise BookError('\n'.join(problems) if problems else
                         f'Sphinx failed:\n{warnings.getvalue()}')
+    if warnings.getvalue().strip():  # config.ini: warning_is_error = False
+        for problem in explain_sphinx(warnings.getvalue()) or [
+                warnings.getvalue().strip()]:
+            print(f'warning: {problem}', file=sys.stderr, flush=True)
 
 
 # Imported by the rendering process while the main one evaluates: most of

@@ -142,3 +142,30 @@ def test_deleted_chapter_leaves_no_page(book):
     assert not page.exists()
     assert not (Layout(book).eval / 'chapters' /
                 'conv_shapes.ipynb').exists()
+
+
+def test_warning_is_error_false_prints_the_warning_and_builds(book):
+    """config.ini's value is read: False lets a Sphinx warning through,
+    still told against its Markdown line; True (the book's) fails on it."""
+    line = inject(book, ':label:', '::: en\nSee :numref:`sec_nowhere`.\n:::'
+                  '\n\n::: ko\n:numref:`sec_nowhere`을 보세요.\n:::')
+    config = book / 'config.ini'
+    config.write_text(config.read_text().replace(
+        'warning_is_error = True', 'warning_is_error = False'))
+    result = build(book)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert f'warning: {CHAPTER}:{line + 1}:' in out, out
+    assert 'sec_nowhere' in out
+    assert (Layout(book).html / 'chapters' / 'deferred_init.html').exists()
+
+
+def test_warning_is_error_must_be_yes_or_no(book):
+    config = book / 'config.ini'
+    text = config.read_text()
+    config.write_text(text.replace('warning_is_error = True',
+                                   'warning_is_error = sometimes'))
+    line = next(i for i, l in enumerate(text.splitlines(), 1)
+                if l.startswith('warning_is_error'))
+    fails_with(build(book), f'config.ini:{line}:', "'sometimes'",
+               'write True or False')
