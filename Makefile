@@ -15,7 +15,7 @@ SOURCES := config.ini index.md $(wildcard chapters/*.md img/* TWINS.tsv) \
            $(wildcard booktools/*.py booktools/static/*) requirements.txt \
            constraints.txt requirements-lock.txt
 
-.PHONY: help html test lint twins-accept notebooks lab serve pdf bench lock clean distclean
+.PHONY: help html test lint twins-accept notebooks lab serve pdf bench lock mutants clean distclean
 
 help: ## Show the targets
 	@echo "Targets:"
@@ -109,6 +109,12 @@ test: html lint node_modules/.installed ## Build the book, then run the whole te
 	@# -v names each test as it starts (some take a minute: they build a
 	@# copy of the book); --durations lists the slowest at the end.
 	$(RUN) -m pytest -v --durations=15 tests
+
+# Not part of `make test`: each listed breakage costs a build and a run of
+# the suite (booktools/mutants.py says which; NAME=... runs some).
+mutants: html node_modules/.installed ## Break the tooling on purpose, one listed place at a time; fail if the suite stays green
+	$(RUN) -m booktools.sysdeps test pdf
+	$(RUN) -m booktools.mutants $(NAME)
 
 # uv resolves requirements.txt for `make lock`, from a small venv of its own:
 # the book's environment cannot be installed while its lock is stale.

@@ -45,6 +45,7 @@ class Layout:
         self.timings = self.build / 'timings.json'  # for `make bench`
         self.serve_failed = self.build / '.serve-failed'  # for `make serve`
         self.sources_list = self.build / 'sources.txt'  # for the Makefile
+        self.mutants = self.build / 'mutants'  # `make mutants`' scratch copies
 
     def doctrees(self, builder):
         return self.build / 'doctrees' / builder

@@ -298,6 +298,13 @@
   }
 
   // --- copy buttons ------------------------------------------------------
+  // Ours, not sphinx-copybutton (0.5.2 does install on Sphinx 5.3, and its
+  // icons are inline): it takes the button's words from <html lang> and
+  // has none in Korean, while a page here is read in English, Korean or
+  // both and so names the button in both ("Copy / 복사"); its button has no
+  // accessible name of its own (only a tooltip attribute); and it adds
+  // clipboard.js (9 kB) for what navigator.clipboard and the fallback below
+  // do in 40 lines.
   var COPY_ICON = '<svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">' +
     '<rect x="8" y="8" width="12" height="13" rx="2" fill="none" stroke="currentColor" stroke-width="2"/>' +
     '<path d="M16 8V5a2 2 0 0 0-2-2H6a2 2 0 0 0-2 2v11a2 2 0 0 0 2 2h2" fill="none" stroke="currentColor" stroke-width="2"/></svg>';

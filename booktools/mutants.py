@@ -1,0 +1,131 @@
+"""A small mutation check: break the tooling on purpose, one place at a
+time, and see that the test suite notices.
+
+    python -m booktools.mutants [NAME ...]     (make mutants)
+
+Each entry of MUTANTS names a file, a snippet of it and what to put instead:
+a breakage a careless edit could make, in a behaviour the book promises.
+For each, the whole repository (without .git and build output) is copied
+to a scratch folder, the snippet is replaced there — never in the sources —
+the book is built and the suite runs with `-x`, the test files most likely
+to notice first. A mutant that leaves the suite green is a survivor: a
+promise no test keeps. The report lists every mutant as killed (with the
+first test that failed) or SURVIVED, and the command fails on a survivor.
+
+Written here rather than with a mutation library (mutmut, cosmic-ray):
+those mutate operators at random across every line and need one suite run
+per mutant, hours for this suite; this list is a few deliberate breakages,
+each of a promise the README makes. Not part of `make test`: each mutant
+costs a build and up to a whole run of the suite.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+from booktools import BookError, ROOT
+from booktools.layout import BOOK
+
+# (name, file, snippet, replacement, test files to run first)
+MUTANTS = [
+    ('no-path-scrubbing', 'booktools/execute.py',
+     '    """Remove paths of the build machine from an output."""\n',
+     '    """Remove paths of the build machine from an output."""\n'
+     '    return text\n',
+     ['tests/test_scrub.py']),
+    ('warnings-never-fail', 'booktools/render.py',
+     'warningiserror=strict,', 'warningiserror=False,',
+     ['tests/test_faults.py']),
+    ('lock-ignores-versions', 'booktools/lock.py',
+     "        if entries[name][0] != version:",
+     "        if False:",
+     ['tests/test_lock.py']),
+    ('quiz-answers-unchecked', 'booktools/quiz.py',
+     '        if want not in got:', '        if False:',
+     ['tests/test_quiz.py']),
+    ('korean-numref-in-english', 'booktools/site.py',
+     "    if m[1] == 'Section':  # a notebook is a 장, a section inside it a 절",
+     "    return m[0]\n    if m[1] == 'Section':",
+     ['tests/test_site.py', 'tests/test_korean.py']),
+    ('swap-files-rebuild', 'booktools/watch.py',
+     "    return name.startswith('.')", '    return False',
+     ['tests/test_watch.py']),
+    ('both-languages-everywhere', 'booktools/langs.py',
+     "    if lang == 'both' or SEP not in text:", '    if True:',
+     ['tests/test_unit_pure.py', 'tests/test_site.py']),
+]
+
+IGNORE = shutil.ignore_patterns('.git', '_build', '.venv', 'node_modules',
+                                '__pycache__', '.pytest_cache')
+
+
+def once(text, file, old):
+    """The snippet must be there exactly once: a stale entry is an error."""
+    if text.count(old) != 1:
+        raise BookError(f'booktools/mutants.py: {file} holds the snippet '
+                        f'{old.strip()!r} {text.count(old)} times, not once '
+                        '— update the MUTANTS entry')
+
+
+def apply(folder, file, old, new):
+    path = folder / file
+    text = path.read_text(encoding='utf-8')
+    once(text, file, old)
+    path.write_text(text.replace(old, new), encoding='utf-8')
+
+
+def run(name, file, old, new, first, scratch):
+    folder = scratch / name
+    if folder.exists():
+        shutil.rmtree(folder)
+    shutil.copytree(ROOT, folder, ignore=IGNORE)
+    for shared in ('.venv', 'node_modules'):  # installed once, not per copy
+        os.symlink(ROOT / shared, folder / shared)
+    if BOOK.cache.exists():  # the cells' outputs: no notebook re-runs
+        shutil.copytree(BOOK.cache, folder / BOOK.rel(BOOK.cache))
+    apply(folder, file, old, new)
+    env = dict(os.environ, PATH=f'{ROOT / ".venv" / "bin"}:'
+               f'{os.environ["PATH"]}')
+    build = subprocess.run([sys.executable, '-m', 'booktools.build', 'html'],
+                           cwd=folder, env=env, capture_output=True,
+                           text=True)
+    if build.returncode:
+        return 'killed', 'the build itself fails'
+    tests = subprocess.run(
+        [sys.executable, '-m', 'pytest', '-x', '-q', '-p',
+         'no:cacheprovider', *first, 'tests'],
+        cwd=folder, env=env, capture_output=True, text=True)
+    if tests.returncode == 0:
+        return 'SURVIVED', 'every test passed'
+    failed = re.search(r'^FAILED (\S+)', tests.stdout, re.M)
+    return 'killed', failed[1] if failed else tests.stdout.strip()[-200:]
+
+
+def main(argv):
+    chosen = [m for m in MUTANTS if not argv or m[0] in argv]
+    unknown = set(argv) - {m[0] for m in MUTANTS}
+    if unknown:
+        raise BookError(f'unknown mutant(s) {", ".join(sorted(unknown))}; '
+                        f'known: {", ".join(m[0] for m in MUTANTS)}')
+    for _, file, old, _new, _ in chosen:  # every snippet still there
+        once((ROOT / file).read_text(encoding='utf-8'), file, old)
+    scratch = BOOK.mutants
+    survivors = []
+    for name, file, old, new, first in chosen:
+        start = time.monotonic()
+        verdict, why = run(name, file, old, new, first, scratch)
+        print(f'[mutants] {name:<28} {verdict:<9} {why} '
+              f'({time.monotonic() - start:.0f} s)', flush=True)
+        if verdict == 'SURVIVED':
+            survivors.append(name)
+    shutil.rmtree(scratch, ignore_errors=True)
+    if survivors:
+        raise BookError(f'{len(survivors)} mutant(s) left the suite green: '
+                        f'{", ".join(survivors)} — add a test that fails')
+
+
+if __name__ == '__main__':
+    from booktools import run_main
+    run_main(main)
