@@ -22,7 +22,8 @@ help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt constraints.txt requirements-lock.txt
+$(VENV)/.installed: requirements.txt constraints.txt requirements-lock.txt \
+                    pyproject.toml
 	@[ -n "$(PYTHON)" ] || { echo "error: no python3 found; install Python 3.11 (Debian/Ubuntu: apt-get install python3.11 python3.11-venv)"; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
 	  echo "error: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'); this book needs Python 3.11 (MXNet 1.9.1 needs NumPy 1.23.5, which has no wheel for newer Pythons). Install python3.11 and python3.11-venv, or run: make PYTHON=/path/to/python3.11"; exit 1; }
@@ -38,6 +39,9 @@ $(VENV)/.installed: requirements.txt constraints.txt requirements-lock.txt
 	@# breaks if it can import the pypandoc this same install brings.
 	$(PY) -m pip install --quiet --use-pep517 --require-hashes \
 	  -r requirements-lock.txt
+	@# booktools itself, editable, for the entry point of its kernel
+	@# provisioner (pyproject.toml says why); nothing but setuptools to fetch.
+	$(PY) -m pip install --quiet --no-deps -e .
 	@# pypandoc-binary ships pandoc inside the wheel; put it on the venv's PATH.
 	ln -sf "$$($(PY) -c 'import pypandoc, os; print(os.path.join(os.path.dirname(pypandoc.__file__), "files", "pandoc"))')" $(VENV)/bin/pandoc
 	$(PY) -m pip check

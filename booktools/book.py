@@ -23,7 +23,7 @@ def notebook_sources():
 # What a copy of the book needs to build: sources, not build output.
 SOURCES = ['booktools', 'chapters', 'img', 'config.ini', 'index.md',
            'requirements.txt', 'constraints.txt', 'requirements-lock.txt',
-           'Makefile', 'TERMINOLOGY.md',
+           'pyproject.toml', 'Makefile', 'TERMINOLOGY.md',
            'AUTHORING.md', 'TWINS.tsv']
 
 

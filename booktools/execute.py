@@ -186,6 +186,21 @@ def kernel_env():
             'IPYTHONDIR': str(state / 'ipython')}
 
 
+PROVISIONER = 'booktools-zygote'  # pyproject.toml registers it
+
+
+def check_provisioner():
+    """The zygote's kernels start through a provisioner that jupyter_client
+    finds by its entry point: the `pip install -e .` of the Makefile."""
+    from importlib.metadata import entry_points
+    group = entry_points(group='jupyter_client.kernel_provisioners')
+    if PROVISIONER not in group.names:
+        raise BookError(f'pyproject.toml: the kernel provisioner '
+                        f'{PROVISIONER!r} is not registered in this '
+                        'environment — run `make html` (it installs '
+                        'booktools into .venv/ with `pip install -e .`)')
+
+
 class Zygote:
     """booktools/zygote.py: one process that has imported ipykernel and
     MXNet, from which each kernel is forked. Four notebooks then pay that
@@ -203,6 +218,7 @@ class Zygote:
         import tempfile
         if self.address:
             return self.address
+        check_provisioner()
         self.folder = tempfile.mkdtemp(prefix='booktools-')
         self.address = os.path.join(self.folder, 'zygote')
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -234,72 +250,9 @@ class Zygote:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-class ForkedKernel:
-    """What jupyter_client expects of a kernel's Popen, for a kernel the
-    zygote forked (so not a child of this process): a pidfd tells when it
-    ends and signals it without any risk of a reused pid."""
-    stdin = stdout = stderr = None
-
-    def __init__(self, pid):
-        self.pid = pid
-        self.returncode = None
-        try:
-            self.fd = os.pidfd_open(pid)
-        except ProcessLookupError:  # already gone
-            self.fd, self.returncode = None, -1
-
-    def poll(self):
-        import select
-        if self.returncode is None and select.select([self.fd], [], [], 0)[0]:
-            self.returncode = -1  # only its parent, the zygote, knows the code
-            os.close(self.fd)
-            self.fd = None
-        return self.returncode
-
-    def wait(self, timeout=None):
-        import select
-        if self.returncode is None:
-            select.select([self.fd], [], [], timeout)
-        return self.poll()
-
-    def send_signal(self, signum):
-        import signal
-        if self.poll() is None:
-            signal.pidfd_send_signal(self.fd, signum)
-
-    def kill(self):
-        import signal
-        self.send_signal(signal.SIGKILL)
-
-    def terminate(self):
-        import signal
-        self.send_signal(signal.SIGTERM)
-
-
-def _forked_launcher(address):
-    """A replacement for jupyter_client's launch_kernel: the same command
-    line, folder and environment, run by a fork of the zygote."""
-    import socket
-
-    def launch_kernel(cmd, env=None, cwd=None, **_):
-        # cmd is [python, -m, ipykernel_launcher, ...]: keep what follows -m
-        argv = cmd[cmd.index('-m') + 1:]
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.connect(address)
-            conn.sendall(json.dumps({'argv': argv, 'cwd': str(cwd),
-                                     'env': dict(env)}).encode() + b'\n')
-            with conn.makefile('rb') as stream:
-                reply = stream.readline()
-        if not reply:
-            raise RuntimeError('the kernel zygote stopped')
-        return ForkedKernel(int(reply))
-    return launch_kernel
-
-
 def run_notebook(src, nb, code_cells, cwd, zygote=None):
     """Execute in a new kernel (forked from `zygote`, when given); return
     each code cell's count and outputs."""
-    from jupyter_client.provisioning import local_provisioner
     from nbclient import NotebookClient
     client = NotebookClient(nb, timeout=TIMEOUT, kernel_name='python3',
                             record_timing=False,  # no timestamps in outputs
@@ -311,13 +264,10 @@ def run_notebook(src, nb, code_cells, cwd, zygote=None):
     # Its log level hides ipykernel's notice about unencrypted local TCP.
     km.kernel_spec.argv = [sys.executable, '-m', 'ipykernel_launcher', '-f',
                            '{connection_file}', '--IPKernelApp.log_level=40']
-    launch = local_provisioner.launch_kernel
-    if zygote:
-        local_provisioner.launch_kernel = _forked_launcher(zygote)
-    try:
-        _run_cells(src, nb, client)
-    finally:
-        local_provisioner.launch_kernel = launch
+    if zygote:  # booktools/provisioner.py, registered by the Makefile
+        km.kernel_spec.metadata['kernel_provisioner'] = {
+            'provisioner_name': PROVISIONER, 'config': {'address': zygote}}
+    _run_cells(src, nb, client)
     return [{'execution_count': c.execution_count,
              'outputs': _clean_outputs(c, cwd)} for c in code_cells]
 

@@ -5,7 +5,7 @@ import os
 from conftest import (ROOT, book_env, build, processes_left,
                       processes_running)
 
-from booktools import execute
+from booktools import execute, provisioner
 
 
 def run(chapter, zygote=None):
@@ -97,6 +97,25 @@ def test_zygote_stops_kernels_left_running(tmp_path):
                 'cwd': str(ROOT), 'env': dict(os.environ)}).encode() + b'\n')
             pid = int(conn.makefile().readline())
         os.kill(pid, signal.SIGSTOP)  # a kernel stuck for good
-        assert execute.ForkedKernel(pid).poll() is None
-    kernel = execute.ForkedKernel(pid)
+        assert provisioner.ForkedKernel(pid).poll() is None
+    kernel = provisioner.ForkedKernel(pid)
     assert kernel.wait(10) is not None
+
+
+def test_the_zygote_forks_the_kernels_through_the_registered_provisioner(
+        tmp_path):
+    """The kernel's parent is the zygote, and jupyter_client found the
+    provisioner by its entry point (pyproject.toml, `pip install -e .`)."""
+    from importlib.metadata import entry_points
+    group = entry_points(group='jupyter_client.kernel_provisioners')
+    assert group[execute.PROVISIONER].value == \
+        'booktools.provisioner:ZygoteProvisioner'
+    src = tmp_path / 'parent.md'
+    src.write_text('# Parent\n\n```{.python .input}\nimport os\n'
+                   'print(os.getppid())\n```\n')
+    nb, code_cells = execute.read_source(src)
+    with execute.Zygote() as zygote:
+        address = zygote.start()
+        cells = execute.run_notebook(src, nb, code_cells, tmp_path, address)
+        parent = int(cells[0]['outputs'][0]['text'])
+        assert parent == zygote.process.pid
