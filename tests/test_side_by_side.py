@@ -62,7 +62,8 @@ HEADINGS = '''() => [...document.querySelectorAll('.page-content :is(h1, h2, h3,
 # Code cells, outputs, figures and quizzes placed in a section, with the
 # width of the text they sit in (the section's content box).
 SPANNING = '''() => [...document.querySelectorAll(
-    '.page-content section > :is(div[class*="highlight-"], figure, .quiz)')]
+    '.page-content section > :is(div[class*="highlight-"], figure, .quiz, ' +
+    '.admonition)')]
   .map(e => { const s = getComputedStyle(e.parentElement);
     const inner = e.parentElement.clientWidth - parseFloat(s.paddingLeft) -
       parseFloat(s.paddingRight);
@@ -203,9 +204,10 @@ def test_choice_is_a_button_of_the_group_and_is_remembered(visit):
 # --- blocks that are not a plain pair ---------------------------------------
 
 def test_a_block_without_its_twin_keeps_the_others_paired(visit):
-    """A Korean block removed, and one marked stale with its note: the
-    English block left alone keeps a row of its own, and every other pair
-    still shares one."""
+    """A Korean block removed, one marked stale with its note, a note of
+    both languages between two pairs: the English block left alone keeps a
+    row of its own, the note spans the width, and every other pair still
+    shares a row."""
     v = open_in(visit, 'chapters/deferred_init.html', viewport=WIDE)
     v.page.evaluate('''() => {
       const kos = document.querySelectorAll('.page-content .container.ko');
@@ -217,6 +219,11 @@ def test_a_block_without_its_twin_keeps_the_others_paired(visit):
       note.innerHTML = '<span lang="en">Out of date.</span>' +
         '<span lang="ko">오래되었습니다.</span>';
       stale.prepend(note);
+      const box = document.createElement('div');
+      box.className = 'admonition note';
+      box.innerHTML = '<p class="admonition-title">Note / 참고</p>' +
+        '<p><span lang="en">Both.</span> <span lang="ko">둘 다.</span></p>';
+      kos[6].after(box);
     }''')
     found = v.page.evaluate(PAIRS)
     assert len(found['lone']) == 1
@@ -225,6 +232,8 @@ def test_a_block_without_its_twin_keeps_the_others_paired(visit):
     below = [p for p in found['pairs'] if p['en']['top'] > lone['top']]
     assert below and below[0]['ko']['top'] >= lone['bottom'] - 0.5, \
         'the next pair starts below the lone block'
+    note = [s for s in v.page.evaluate(SPANNING) if 'admonition' in s['label']]
+    assert len(note) == 1 and note[0]['width'] > 0.9 * note[0]['inner'], note
     v.assert_clean()
 
 
