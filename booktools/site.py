@@ -95,10 +95,14 @@ SEARCH_TEXTS = {
         '페이지만 결과에 나옵니다.'),
     'Search...': ('Search...', '검색...'),
 }
+# "side" shows both languages like "both", each English block with its
+# Korean twin beside it on a wide window (book.css), stacked on a narrow one.
 SWITCH = """<div class="lang-switch" role="group" aria-label="Language / 언어">\
 <button type="button" data-lang-mode="en" title="English">EN</button>\
 <button type="button" data-lang-mode="ko" title="한국어">한국어</button>\
 <button type="button" data-lang-mode="both" title="English + 한국어">EN+한\
+</button>\
+<button type="button" data-lang-mode="side" title="Side by side / 나란히">EN|한\
 </button></div>"""
 # book.js labels it with the current choice; the icon is decoration.
 THEME_SWITCH = """<button type="button" class="theme-switch" data-theme-switch \

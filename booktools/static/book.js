@@ -1,11 +1,13 @@
-/* The book's own script: the English / 한국어 / both switch, the light / dark
- * / auto switch, keyboard shortcuts and copy buttons. It replaces d2lbook's
- * d2l.js, which loaded analytics and a remote icon. Loaded in <head>, so the
+/* The book's own script: the English / 한국어 / both / side-by-side switch,
+ * the light / dark / auto switch, keyboard shortcuts and copy buttons. It
+ * replaces d2lbook's d2l.js, which loaded analytics and a remote icon. Loaded in <head>, so the
  * chosen language and colours apply before the page paints. */
 (function () {
   'use strict';
   var KEY = 'book-lang';
-  var MODES = ['en', 'ko', 'both'];
+  // 'side' is 'both' laid out in two columns where the window is wide
+  // enough (book.css); everything else treats it as 'both'.
+  var MODES = ['en', 'ko', 'both', 'side'];
   var THEME_KEY = 'book-theme';
   var THEMES = ['auto', 'light', 'dark'];
 
@@ -38,8 +40,9 @@
     root.setAttribute('data-lang', mode);
     root.lang = mode === 'ko' ? 'ko' : 'en';
     var title = document.querySelector('title');
-    if (title && title.getAttribute('data-' + mode)) {
-      document.title = title.getAttribute('data-' + mode);
+    var shown = mode === 'side' ? 'both' : mode;
+    if (title && title.getAttribute('data-' + shown)) {
+      document.title = title.getAttribute('data-' + shown);
     }
     var buttons = document.querySelectorAll('[data-lang-mode]');
     for (var i = 0; i < buttons.length; i++) {
