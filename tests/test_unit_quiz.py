@@ -69,6 +69,21 @@ def test_an_incomplete_question_is_named_line_by_line():
     ]
 
 
+def test_a_quiz_shown_inside_another_fence_is_not_a_question():
+    text = '\n'.join([
+        '````markdown',       # 1 an example, as AUTHORING.md would show it
+        '```quiz',            # 2
+        'en: Example?',       # 3
+        '```',                # 4
+        '````',               # 5
+        '```quiz',            # 6 the real one
+        'en: Real?',          # 7
+        '```',                # 8
+    ])
+    assert [(q.line, q.fields) for q in quiz.parse(text)] == [
+        (6, {'en': 'Real?'})]
+
+
 def test_missing_questions_and_too_few_options():
     q, = quiz.parse('```quiz\n- [ ] Only one\n```')
     assert quiz.validate(q) == [
@@ -143,10 +158,12 @@ def test_the_wrong_option_marked_is_named_at_its_line():
 
 def test_either_half_of_a_bilingual_option_may_match():
     q = question()
-    q.fields['output'] = 'Zero columns'
+    # Neither the whole option nor the output holds the other; one half
+    # of the option is in the output.
+    q.fields['output'] = 'shape: Zero columns'
     q.options[0].right, q.options[1].right = False, True
     out = [{'output_type': 'execute_result',
-            'data': {'text/plain': 'Zero columns'}}]
+            'data': {'text/plain': 'shape: Zero columns'}}]
     assert quiz.check_outputs([q], notebook(('params', out))) == []
 
 
