@@ -171,3 +171,48 @@ def test_failing_line_ignores_frames_it_cannot_place():
         == 21
     assert execute.failing_line(nb, cell, 'File site.py, line 3') == 19
     assert execute.failing_line(nb, cell, None) == 19
+
+
+def raised(ename, evalue):
+    return nbformat.v4.new_output('error', ename=ename, evalue=evalue,
+                                  traceback=['Cell In[2], line 1'])
+
+
+def test_an_expected_error_is_shown_as_one_line_without_traceback():
+    nb, cell = notebook_with_cells()
+    cell.metadata['expect_error'] = 'MXNetError'
+    printed = nbformat.v4.new_output('stream', name='stdout', text='hi\n')
+    cell.outputs = [printed, raised('MXNetError',
+                                    'MXNetError: Shape inconsistent  \n')]
+    execute._check_expected(SRC, nb, cell, 19)
+    assert [(o.output_type, o.get('name'), o.get('text')) for o in
+            cell.outputs] == [('stream', 'stdout', 'hi\n'),
+                              ('stream', 'stderr',
+                               'MXNetError: Shape inconsistent\n')]
+
+
+def test_an_expected_error_that_does_not_happen_names_the_fence():
+    nb, cell = notebook_with_cells()
+    cell.metadata['expect_error'] = 'ValueError'
+    cell.outputs = []
+    with pytest.raises(execute.BookError, match=r'^chapters/x\.md:19: cell '
+                       'was expected to raise ValueError but raised '
+                       'nothing'):
+        execute._check_expected(SRC, nb, cell, 19)
+
+
+def test_another_error_than_expected_names_the_line_that_raised_it():
+    nb, cell = notebook_with_cells()
+    cell.metadata['expect_error'] = 'ValueError'
+    cell.outputs = [raised('ZeroDivisionError', 'division by zero')]
+    with pytest.raises(execute.BookError, match=r'^chapters/x\.md:20: cell '
+                       'raised ZeroDivisionError: division by zero, not '
+                       'ValueError'):
+        execute._check_expected(SRC, nb, cell, 19)
+
+
+def test_a_cell_without_expectation_keeps_its_error():
+    nb, cell = notebook_with_cells()
+    cell.outputs = [raised('ValueError', 'bad')]
+    execute._check_expected(SRC, nb, cell, 19)
+    assert cell.outputs[0].output_type == 'error'
