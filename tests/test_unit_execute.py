@@ -216,3 +216,35 @@ def test_a_cell_without_expectation_keeps_its_error():
     cell.outputs = [raised('ValueError', 'bad')]
     execute._check_expected(SRC, nb, cell, 19)
     assert cell.outputs[0].output_type == 'error'
+
+
+def test_read_source_marks_an_expected_error_and_places_every_line(
+        tmp_path):
+    src = tmp_path / 'x.md'
+    src.write_text('\n'.join([
+        '# T',                           # 1
+        '',                              # 2
+        '```{.python .input}',           # 3
+        '#@expect_error ValueError',     # 4
+        'import sys',                    # 5
+        'import os',                     # 6
+        'raise ValueError(sys.argv)',    # 7
+        '```',                           # 8
+    ]) + '\n', encoding='utf-8')
+    _, (cell,) = execute.read_source(src)
+    # d2lbook sorted the imports and put a blank line after them.
+    assert cell.source == ('import os\nimport sys\n\n'
+                           'raise ValueError(sys.argv)')
+    assert cell.metadata['expect_error'] == 'ValueError'
+    assert cell.metadata['source_line'] == 3
+    assert cell.metadata['source_lines'][-1] == 7  # the raise, where it is
+    assert len(cell.metadata['source_lines']) == 4
+
+
+def test_read_source_refuses_an_expect_error_line_not_first(tmp_path):
+    src = tmp_path / 'x.md'
+    src.write_text('intro\n\n```{.python .input}\nx = 1\n'
+                   '#@expect_error ValueError\n```\n', encoding='utf-8')
+    with pytest.raises(execute.BookError, match=r'x\.md:3: `#@expect_error '
+                       'Name` must be the first line of the cell'):
+        execute.read_source(src)
