@@ -84,6 +84,7 @@ def source_lines(code, md_lines, fence):
     for text in code.split('\n'):
         for n in range(at, len(md_lines)):
             if md_lines[n].startswith('```'):
+                found.append(fence)
                 break
             if md_lines[n].rstrip() == text:
                 found.append(n + 1)

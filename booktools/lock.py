@@ -77,7 +77,7 @@ def locked(text):
             entries[-1][2].append(h[1])
         elif entries and (v := re.match(r'\s+# via (.*)', line)):
             entries[-1][3].extend(w.strip() for w in v[1].split(','))
-        elif entries and (v := re.match(r'\s+#\s+(\S.*)', line)):
+        elif entries and (v := re.match(r'\s+#\s+(?!via\s*$)(\S.*)', line)):
             entries[-1][3].append(v[1].strip())  # uv's one-per-line style
     return entries
 

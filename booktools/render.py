@@ -152,7 +152,7 @@ WARNING_RE = re.compile(r'^(?P<file>\S+?\.rst):(?P<line>\d+)?:? ?'
 FIXES = [
     ('undefined label', 'define it with :label:`{0}` or fix the reference'),
     ('image file not readable', 'add the file under img/ or fix the path'),
-    ('not included in any toctree', 'list it in the toc block of index.md'),
+    ('included in any toctree', 'list it in the toc block of index.md'),
     ('number is not assigned', 'label a section that is in the numbered '
      'toc of index.md'),
     ('Unknown target name', 'this reST markup came from the Markdown: '

@@ -1,0 +1,114 @@
+"""In-process unit tests of booktools.render's warning mapping: a Sphinx
+warning on `_build/rst/x.rst` told against `x.md` and its line, with a fix.
+The book is a made-up one in tmp_path; no Sphinx runs."""
+from types import SimpleNamespace
+
+import pytest
+
+from booktools import render
+
+CHAPTER = '\n'.join([
+    '# Shapes / 모양',                         # 1
+    ':label:`sec_shapes`',                     # 2
+    '',                                        # 3
+    'See :numref:`sec_missing_bit`.',          # 4
+    '',                                        # 5
+    '![A net / 망](../img/net.svg)',           # 6
+    ':label:`fig_net`',                        # 7
+])
+
+
+@pytest.fixture
+def book(tmp_path, monkeypatch):
+    (tmp_path / 'chapters').mkdir()
+    (tmp_path / 'chapters' / 'shapes.md').write_text(CHAPTER,
+                                                     encoding='utf-8')
+    rst = tmp_path / '_build' / 'rst'
+    monkeypatch.setattr(render, 'ROOT', tmp_path)
+    monkeypatch.setattr(render, 'BOOK', SimpleNamespace(rst=rst))
+    return rst
+
+
+def test_a_label_is_found_with_dashes_read_as_underscores(book):
+    # Sphinx reports `sec_missing_bit` as `sec-missing-bit`.
+    where = render.source_location(
+        book / 'chapters' / 'shapes.rst',
+        "undefined label: 'sec-missing-bit'")
+    assert where == ('chapters/shapes.md', 4)
+
+
+def test_an_unreadable_image_is_found_by_its_file_name(book):
+    where = render.source_location(
+        str(book / 'chapters' / 'shapes.rst'),
+        'image file not readable: _build/rst/img/net.svg')
+    assert where == ('chapters/shapes.md', 6)
+
+
+def test_an_unnumbered_reference_is_found_by_its_label(book):
+    where = render.source_location(
+        book / 'chapters' / 'shapes.rst',
+        'Failed to create a cross reference. Any number is not assigned: '
+        'fig-net')
+    assert where == ('chapters/shapes.md', 7)
+
+
+def test_a_token_not_in_the_source_gives_the_file_only(book):
+    assert render.source_location(
+        book / 'chapters' / 'shapes.rst',
+        "undefined label: 'nowhere'") == ('chapters/shapes.md', None)
+
+
+def test_a_page_without_markdown_gives_the_md_name_only(book):
+    assert render.source_location(
+        book / 'chapters' / 'gone.rst',
+        "undefined label: 'sec_shapes'") == ('chapters/gone.md', None)
+
+
+def test_a_file_outside_the_rst_folder_is_left_as_it_is(book, tmp_path):
+    other = tmp_path / 'elsewhere' / 'x.rst'
+    assert render.source_location(other, "undefined label: 'x'") == (
+        str(other), None)
+
+
+def test_explain_sphinx_maps_each_warning_once_with_its_fix(book):
+    rst = book / 'chapters' / 'shapes.rst'
+    output = '\n'.join([
+        'Running Sphinx v5.3.0',
+        f"{rst}:12: WARNING: undefined label: 'sec-missing-bit'",
+        f"{rst}:12: WARNING: undefined label: 'sec-missing-bit'",
+        f'  {rst}:30: ERROR: image file not readable: img/net.svg',
+        f'{rst}: WARNING: document isn\'t included in any toctree',
+        f'{rst}:3: CRITICAL: something nobody planned for',
+        f'{rst}:40: WARNING: Failed to create a cross reference. Any number '
+        'is not assigned: fig-net',
+        'build finished with problems.',
+    ])
+    assert render.explain_sphinx(output) == [
+        "chapters/shapes.md:4: undefined label: 'sec-missing-bit' — "
+        "define it with :label:`sec-missing-bit` or fix the reference",
+        'chapters/shapes.md:6: image file not readable: img/net.svg — '
+        'add the file under img/ or fix the path',
+        "chapters/shapes.md:1: document isn't included in any toctree — "
+        'list it in the toc block of index.md',
+        'chapters/shapes.md:1: something nobody planned for — '
+        'see the message above',
+        'chapters/shapes.md:7: Failed to create a cross reference. Any number '
+        'is not assigned: fig-net — label a section that is in the numbered '
+        'toc of index.md',
+    ]
+
+
+def test_explain_sphinx_ignores_lines_that_are_not_warnings(book):
+    assert render.explain_sphinx('reading sources... [100%] shapes\n'
+                                 'WARNING: no file named\n'
+                                 'notes.txt:3: WARNING: not reST') == []
+
+
+def test_explain_sphinx_gives_a_fix_for_stray_rest_markup(book):
+    rst = book / 'chapters' / 'shapes.rst'
+    problems = render.explain_sphinx(
+        f'{rst}:8: ERROR: Unknown target name: "sequential0".')
+    assert problems == [
+        'chapters/shapes.md:1: Unknown target name: "sequential0". — this '
+        'reST markup came from the Markdown: escape it or put it in '
+        'backticks']
