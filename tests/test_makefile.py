@@ -119,13 +119,17 @@ def test_pytest_runs_from_the_tests_folder_too():
 
 def test_the_environment_installs_the_lock_in_hash_checking_mode():
     """The recipe (not run): the lock's freshness first, then pip with
-    --require-hashes on requirements-lock.txt, and nothing unhashed."""
+    --require-hashes on requirements-lock.txt; the only other install is
+    booktools itself (`-e .`), with no dependencies."""
     recipe = make(ROOT, '-n', '-B', '.venv/.installed').stdout
     lines = recipe.splitlines()
     check = next(i for i, l in enumerate(lines)
                  if 'booktools.lock --check' in l)
     pips = [i for i, l in enumerate(lines) if ' pip install' in l]
     assert pips and all(i > check for i in pips)
-    for i in pips:
-        assert '--require-hashes' in lines[i] + lines[i + 1]
-        assert '-r requirements-lock.txt' in lines[i] + lines[i + 1]
+    commands = [lines[i].rstrip('\\') + (lines[i + 1] if lines[i].endswith(
+        '\\') else '') for i in pips]
+    assert '--require-hashes' in commands[0]
+    assert '-r requirements-lock.txt' in commands[0]
+    for command in commands[1:]:
+        assert '--no-deps' in command and command.rstrip().endswith('-e .')
