@@ -1,18 +1,33 @@
-"""Per-language Jupyter notebooks, with the outputs the build produced.
+"""Per-language Jupyter notebooks, with the outputs the build produced, and
+practice copies without them.
 
     python -m booktools.notebooks [DEST]
 
 For every evaluated notebook under `_build/eval/` it writes an English, a
 Korean and a bilingual copy to DEST/{en,ko,bilingual}/ (default
-`_build/notebooks`), copies the figures they use, and zips it all.
+`_build/notebooks`), the same three without outputs to
+DEST/{practice-en,practice-ko,practice-bilingual}/, the figures they use
+(each edition's in its language), and zips it all.
+
+The book's markup becomes what Jupyter shows: a `:numref:` is a Markdown
+link to the sibling notebook, with the words and number the HTML page shows
+("Section 4", "4.2절", "그림 1.1.1", read from the rendered page, so `make
+html` must have run); `:label:` and `:width:` lines go; a figure gets its
+numbered caption as an italic line under it. Any other role is an error
+naming the notebook and cell.
+
+Each notebook is converted on its own (`export_one`): one source, its
+rendered page and the notebooks it links to are all it reads.
 
 They are written as Jupyter would save them (nbformat), with the kernel
 metadata this environment's kernel reports: JupyterLab writes the kernel's
 `language_info` into a notebook it opens, and marks one that differs as
 modified before any edit.
 """
+import html.parser
 import os
 import pathlib
+import posixpath
 import re
 import shutil
 import sys
@@ -24,7 +39,10 @@ from booktools.nbfast import nbformat
 
 EVAL_DIR = BOOK.eval
 
+# Folder: language. The practice copies have the same cells, no outputs.
 EDITIONS = {'en': 'en', 'ko': 'ko', 'bilingual': 'both'}
+PRACTICE = {f'practice-{edition}': lang for edition, lang in EDITIONS.items()}
+ALL_EDITIONS = {**EDITIONS, **PRACTICE}
 ZIP_NAME = 'deferred-init-notebooks.zip'
 IN_HTML = 'notebooks'  # the folder under _build/html that holds them
 
@@ -40,6 +58,21 @@ LANGUAGE_INFO = {
 
 
 TOC = re.compile(r'^```toc\n(.*?)^```$', re.M | re.S)
+# d2lbook's roles: :name:`value`.
+ROLE = re.compile(r':([a-z]+):`([^`\n]*)`')
+# Roles that only carry layout or a target: their line goes.
+ATTRIBUTE_ROLES = {'label', 'width', 'height'}
+IMAGE = re.compile(r'^!\[(.*?)\]\(([^)\s]+)\)')
+NUMBER = re.compile(r'(Section|Fig\.|Table|Listing) ([\d.]+)')
+# What of a heading's Markdown is not in its rendered text.
+CODE_SPAN = re.compile(r'(`+)(.+?)\1')
+EMPHASIS = re.compile(r'(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1')
+LINK = re.compile(r'\[([^\]]*)\]\([^)]*\)')
+# What a URL fragment keeps as written: JupyterLab compares the link's
+# (percent-encoded) fragment with the heading's id without decoding it,
+# and reads a fragment with `=` as `kind=value`.
+# Parentheses would end the Markdown link.
+FRAGMENT_SAFE = re.compile(r"[A-Za-z0-9\-._~!$&'*+,;:@/?]+")
 
 
 def toc_links(match):
@@ -49,14 +82,308 @@ def toc_links(match):
     return '\n'.join(f'1. [{e}]({e}.ipynb)' for e in entries)
 
 
-def convert(nb, lang):
+def heading_id(text):
+    """The id JupyterLab gives a Markdown heading (rendermime's
+    createHeaderId): its rendered text, each space a '-'."""
+    parts = []
+    for i, piece in enumerate(CODE_SPAN.split(text)):
+        if i % 3 == 0:  # outside code spans: no emphasis marks, link text
+            piece = EMPHASIS.sub(r'\2', LINK.sub(r'\1', piece))
+            parts.append(piece)
+        elif i % 3 == 2:
+            parts.append(piece.strip())
+    return ''.join(parts).strip().replace(' ', '-')
+
+
+class Page(html.parser.HTMLParser):
+    """What a rendered page says of its references and figures: for each
+    `:numref:` target id, its href and its words in English and Korean; for
+    each numbered figure, in order, its image's file name and number."""
+
+    def __init__(self, path):
+        super().__init__(convert_charrefs=True)
+        self.refs, self.figures = {}, []
+        self._divs = []  # True for each open Korean block
+        self._href = self._ref = self._caption = self._figure = None
+        try:
+            text = path.read_text(encoding='utf-8')
+        except FileNotFoundError:
+            raise BookError(f'{os.path.relpath(path, ROOT)}: missing — run '
+                            '`make html` before exporting notebooks')
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get('class') or '').split()
+        if tag == 'div':
+            self._divs.append('container' in classes and 'ko' in classes)
+        elif tag == 'a':
+            self._href = attrs.get('href')
+        elif tag == 'span' and 'std-numref' in classes:
+            self._ref = []
+        elif tag == 'span' and 'caption-number' in classes:
+            self._caption = []
+        elif tag == 'figure':
+            self._figure = [None, None]
+        elif tag == 'img' and self._figure is not None:
+            self._figure[0] = posixpath.basename(attrs.get('src') or '')
+
+    def handle_endtag(self, tag):
+        if tag == 'div' and self._divs:
+            self._divs.pop()
+        elif tag == 'a':
+            self._href = None
+        elif tag == 'span' and self._ref is not None:
+            words, self._ref = ''.join(self._ref).strip(), None
+            href = self._href or ''
+            page, _, ident = href.partition('#')
+            ref = self.refs.setdefault(ident, {'page': page})
+            # The pages' Korean blocks say it in Korean: finalize does it
+            # on the page, ko_numref here (it leaves Korean words alone).
+            ko = langs.KO_NUMREF.sub(langs.ko_numref, words)
+            if any(self._divs):
+                ref['ko'] = ko
+            else:
+                ref.setdefault('en', words)
+                ref.setdefault('ko', ko)
+        elif tag == 'span' and self._caption is not None:
+            # Before finalize "Fig. 1.1.1 ", after it also "/ 그림 1.1.1".
+            m = NUMBER.search(''.join(self._caption))
+            self._caption = None
+            if m and self._figure is not None:
+                self._figure[1] = m.group(0)
+        elif tag == 'figure' and self._figure is not None:
+            if self._figure[1]:
+                self.figures.append(tuple(self._figure))
+            self._figure = None
+
+    def handle_data(self, data):
+        for part in (self._ref, self._caption):
+            if part is not None:
+                part.append(data)
+
+
+def split_at_headings(nb):
+    """Each heading outside the language blocks starts a Markdown cell, so
+    that a link to its cell (`#cell-id=...`) opens at the heading, and
+    JupyterLab can fold the section. A split cell's pieces after the first
+    get ids `<id>-1`, `<id>-2`, ...; `nb` is changed in place."""
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != 'markdown':
+            cells.append(cell)
+            continue
+        pieces = [[]]
+        for line, part in langs.walk(cell.source):
+            if part is None and langs.HEADING.match(line) and \
+                    ''.join(pieces[-1]).strip():
+                pieces.append([])
+            pieces[-1].append(line)
+        for n, lines in enumerate(pieces):
+            piece = nbformat.from_dict(cell) if n else cell
+            piece.source = '\n'.join(lines).strip('\n')
+            if n:
+                piece.id = f'{cell.id}-{n}'
+            cells.append(piece)
+    nb.cells = cells
+    return nb
+
+
+def labelled_headings(nb):
+    """{label: (heading Markdown, cell id)}: for each `:label:` in the
+    notebook's prose, the heading of the section it is in."""
+    found, heading = {}, (None, None)
+    for cell in nb.cells:
+        if cell.cell_type != 'markdown':
+            continue
+        for line, part in langs.walk(cell.source):
+            if part in (langs.CODE, langs.FENCE_LINE):
+                continue
+            h = langs.HEADING.match(line)
+            if h:
+                heading = (h.group(2).strip(), cell.get('id'))
+            for role, value in ROLE.findall(line):
+                if role == 'label':
+                    found[value] = heading
+    return found
+
+
+class Context:
+    """What converting one source needs from outside it: its page, and the
+    labels of the notebooks it links to (each read once)."""
+
+    def __init__(self, rel, nb):
+        self.rel = rel  # the source's path under _build/eval, POSIX
+        self.page = Page(BOOK.html / pathlib.PurePosixPath(rel)
+                         .with_suffix('.html'))
+        self._labels = {rel: labelled_headings(nb)}
+
+    def labels(self, rel):
+        if rel not in self._labels:
+            path = EVAL_DIR / rel
+            if not path.exists():
+                raise BookError(f'{rel}: linked to by {self.rel}, but not '
+                                'an evaluated notebook — run `make html`')
+            self._labels[rel] = labelled_headings(split_at_headings(
+                nbformat.read(path, as_version=4)))
+        return self._labels[rel]
+
+
+def _anchor(heading, cell_id, lang):
+    """The fragment that brings JupyterLab to this heading: its id when the
+    link can carry it unchanged, else the id of the cell it opens."""
+    ident = heading_id(langs.pick(heading, lang))
+    if FRAGMENT_SAFE.fullmatch(ident) and not ident.startswith('cell-id'):
+        return ident
+    if not cell_id:
+        raise BookError(f'the cell with the heading {heading!r} has no id')
+    return f'cell-id={cell_id}'
+
+
+class Converter:
+    """One source's Markdown in one edition's language."""
+
+    def __init__(self, ctx, lang):
+        self.ctx, self.lang = ctx, lang
+        self.figures = iter(ctx.page.figures)
+
+    def where(self, cell):
+        return f'{self.ctx.rel}: cell {cell}'
+
+    def numref(self, label, words_lang, cell):
+        import docutils.nodes  # how Sphinx makes a label's HTML id
+        if '<' in label:
+            raise BookError(f'{self.where(cell)}: :numref:`{label}` — an '
+                            'explicit title is not supported; write '
+                            ':numref:`label`')
+        ident = docutils.nodes.make_id(label)
+        ref = self.ctx.page.refs.get(ident)
+        if ref is None or words_lang not in ref:
+            raise BookError(f'{self.where(cell)}: :numref:`{label}` is not on '
+                            'the rendered page — run `make html`, or fix the '
+                            'label')
+        here = pathlib.PurePosixPath(self.ctx.rel)
+        page = ref['page'] or here.name
+        target = posixpath.normpath(str(here.parent / page))
+        target = str(pathlib.PurePosixPath(target).with_suffix('.ipynb'))
+        labels = self.ctx.labels(target)
+        if label not in labels or labels[label][0] is None:
+            raise BookError(f'{self.where(cell)}: :numref:`{label}` — no '
+                            f'heading before :label:`{label}` in {target}')
+        link = str(pathlib.PurePosixPath(page).with_suffix('.ipynb'))
+        fragment = _anchor(*labels[label], self.lang)
+        return f'[{ref[words_lang]}]({link}#{fragment})'
+
+    def roles(self, line, part, cell):
+        """A line's roles resolved (None: the line goes)."""
+        words_lang = part if part in ('en', 'ko') else (
+            'ko' if self.lang == 'ko' else 'en')
+        found = ROLE.findall(line)
+        unknown = [r for r, _ in found
+                   if r not in ATTRIBUTE_ROLES and r != 'numref']
+        if unknown:
+            raise BookError(f'{self.where(cell)}: the role :{unknown[0]}: has '
+                            'no notebook form — use :numref: or plain text, '
+                            'or teach booktools/notebooks.py the role')
+        if found and all(r in ATTRIBUTE_ROLES for r, _ in found) and \
+                not ROLE.sub('', line).strip():
+            return None
+        return ROLE.sub(lambda m: '' if m[1] in ATTRIBUTE_ROLES else
+                        self.numref(m[2], words_lang, cell), line)
+
+    def caption(self, line, part, cell):
+        """The numbered caption under a figure, as the page numbers it."""
+        m = IMAGE.match(line)
+        if not m or not m.group(1).strip():
+            return None  # no caption: Sphinx numbers none
+        name = posixpath.basename(m.group(2))
+        figure = next(self.figures, None)
+        if figure is None or figure[0] != name:
+            raise BookError(f'{self.where(cell)}: the figure {name} is not '
+                            'numbered on the rendered page — run `make html`')
+        number = figure[1]
+        lang = part if part in ('en', 'ko') else self.lang
+        ko_number = langs.KO_NUMREF.sub(langs.ko_numref, number)
+        text = m.group(1)
+        if lang == 'both' and langs.SEP in text:
+            en, ko = (langs.pick(text, 'en'), langs.pick(text, 'ko'))
+            return f'*{number} {en}{langs.SEP}{ko_number} {ko}*'
+        if lang == 'ko':
+            return f'*{ko_number} {langs.pick(text, "ko")}*'
+        return f'*{number} {langs.pick(text, "en")}*'
+
+    def markdown(self, source, cell):
+        source = TOC.sub(toc_links, source)
+        out = []
+        for line, part in langs.walk(source):
+            if part in (langs.CODE, langs.FENCE_LINE):
+                out.append(line)
+                continue
+            resolved = self.roles(line, part, cell)
+            if resolved is None:
+                continue
+            out.append(resolved)
+            caption = self.caption(resolved, part, cell)
+            if caption:
+                out += ['', caption]
+        return '\n'.join(out)
+
+
+def convert(nb, lang, ctx):
+    """`nb` (an evaluated notebook) in one language, its markup resolved."""
     nb = nbformat.from_dict(nb)  # a copy: the caller's notebook stays as is
-    nb.cells = langs.select_cells(nb.cells, lang,
-                                  lambda source: TOC.sub(toc_links, source))
+    converter = Converter(ctx, lang)
+    for n, cell in enumerate(nb.cells, 1):
+        if cell.cell_type == 'markdown':
+            cell.source = converter.markdown(cell.source, n)
+    nb.cells = langs.select_cells(nb.cells, lang)
     nb.cells = quiz.notebook_cells(nb.cells, lang)  # answers in their own cell
     nb.metadata['language'] = 'ko' if lang == 'ko' else 'en'
     nb.metadata['language_info'] = LANGUAGE_INFO
     return nb
+
+
+def practice(nb):
+    """The same notebook to work through: no outputs, nothing run."""
+    nb = nbformat.from_dict(nb)
+    for cell in nb.cells:
+        if cell.cell_type == 'code':
+            cell.outputs = []
+            cell.execution_count = None
+    return nb
+
+
+def export_one(src, dest):
+    """One evaluated notebook -> its copy in every edition under `dest`."""
+    rel = src.relative_to(EVAL_DIR).as_posix()
+    nb = split_at_headings(nbformat.read(src, as_version=4))
+    ctx = Context(rel, nb)
+    written = []
+    for edition, lang in EDITIONS.items():
+        converted = convert(nb, lang, ctx)
+        for folder, copy in ((edition, converted),
+                             (f'practice-{edition}', practice(converted))):
+            tgt = dest / folder / rel
+            tgt.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(copy, tgt)
+            written.append(tgt)
+    return written
+
+
+def copy_figures(dest):
+    """img/ for every edition: an SVG's labels in the edition's language."""
+    for edition, lang in ALL_EDITIONS.items():
+        for path in sorted((ROOT / 'img').rglob('*')):
+            if not path.is_file():
+                continue
+            tgt = dest / edition / 'img' / path.relative_to(ROOT / 'img')
+            tgt.parent.mkdir(parents=True, exist_ok=True)
+            if path.suffix == '.svg':
+                tgt.write_text(langs.select_svg(
+                    path.read_text(encoding='utf-8'), lang), encoding='utf-8')
+            else:
+                shutil.copyfile(path, tgt)
 
 
 def export(dest):
@@ -66,19 +393,15 @@ def export(dest):
                         '`make html` first')
     if dest.exists():  # only ever replace an earlier export
         strays = [p.name for p in dest.iterdir()
-                  if p.name not in (*EDITIONS, ZIP_NAME)]
+                  if p.name not in (*ALL_EDITIONS, ZIP_NAME)]
         if strays:
             raise BookError(f'{dest}: holds {", ".join(sorted(strays))}, '
                             'which are not exported notebooks — choose an '
                             'empty or new folder')
         shutil.rmtree(dest)
-    for edition, lang in EDITIONS.items():
-        for src in sources:
-            nb = nbformat.read(src, as_version=4)
-            tgt = dest / edition / src.relative_to(EVAL_DIR)
-            tgt.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(convert(nb, lang), tgt)
-        shutil.copytree(ROOT / 'img', dest / edition / 'img')
+    for src in sources:
+        export_one(src, dest)
+    copy_figures(dest)
     with zipfile.ZipFile(dest / ZIP_NAME, 'w', zipfile.ZIP_DEFLATED) as z:
         for path in sorted(dest.rglob('*')):
             if path.is_file() and path.name != ZIP_NAME:
@@ -95,7 +418,7 @@ def main(argv):
     lock = one_build_at_a_time()  # noqa: F841  (`make serve` may build)
     export(dest)
     print(f'[notebooks] {os.path.relpath(dest, ROOT)}/{{'
-          f'{",".join(EDITIONS)}}} and {ZIP_NAME}', flush=True)
+          f'{",".join(ALL_EDITIONS)}}} and {ZIP_NAME}', flush=True)
 
 
 if __name__ == '__main__':

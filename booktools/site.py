@@ -32,7 +32,8 @@ from sphinx.search.en import SearchEnglish
 
 from booktools import BookError, ROOT, quiz, twins
 from booktools.book import notebook_sources, read_config
-from booktools.langs import HANGUL, SYLLABLES
+from booktools.langs import HANGUL, KO_NUMREF, SYLLABLES, \
+    ko_numref as _ko_numref
 from booktools.layout import BOOK, digest, read_entry, write_atomic, \
     write_entry
 from booktools.notebooks import IN_HTML as NOTEBOOKS, ZIP_NAME
@@ -283,17 +284,6 @@ def finalize(html_dir):
     prune_static(html_dir)
     write_atomic(FINALIZED, json.dumps(done))
 
-
-KO_NUMREF = re.compile(r'^(Section|Fig\.|Table|Listing) ([\d.]+)$')
-KO_NUMREF_WORDS = {'Section': '{}장', 'Fig.': '그림 {}', 'Table': '표 {}',
-                   'Listing': '코드 {}'}
-
-
-
-def _ko_numref(m):
-    if m[1] == 'Section':  # a notebook is a 장, a section inside it a 절
-        return f'{m[2]}{"절" if "." in m[2] else "장"}'
-    return KO_NUMREF_WORDS[m[1]].format(m[2])
 
 
 DOWNLOADS = ('<p class="notebook-downloads">'
