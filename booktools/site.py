@@ -292,7 +292,13 @@ DOWNLOADS = ('<p class="notebook-downloads">'
              '<a href="{up}{nb}/en/{path}" download>{en}</a> · '
              '<a href="{up}{nb}/ko/{path}" download>{ko}</a> · '
              '<a href="{up}{nb}/bilingual/{path}" download>{both}</a> · '
-             '<a href="{up}{nb}/{zip}" download>{all}</a></p>')
+             '<a href="{up}{nb}/{zip}" download>{all}</a><br>'
+             '<span lang="en">Practice (no outputs):</span><span class="lang-sep">'
+             ' / </span><span lang="ko">연습용 (출력 없음):</span> '
+             '<a href="{up}{nb}/practice-en/{path}" download>{en}</a> · '
+             '<a href="{up}{nb}/practice-ko/{path}" download>{ko}</a> · '
+             '<a href="{up}{nb}/practice-bilingual/{path}" download>{both}</a>'
+             '</p>')
 
 
 def _both(english, korean):
@@ -301,7 +307,8 @@ def _both(english, korean):
 
 
 def add_downloads(soup, page, html_dir):
-    """Under the page's title, links to its notebook in each edition."""
+    """Under the page's title, links to its notebook in each edition, with
+    outputs and without (practice)."""
     page = page.relative_to(html_dir)
     path = page.with_suffix('.ipynb').as_posix()
     if (soup.select_one('.notebook-downloads') or

@@ -1,0 +1,21 @@
+"""JupyterLab as `make lab` runs it (`jupyter lab --config=<this file>`):
+nothing is fetched from the network on its own.
+
+- no news feed and no check for a newer JupyterLab (the server side);
+- settings/overrides.json turns the same two off in the page's settings,
+  so JupyterLab does not ask about them either;
+- the extension manager only lists what is installed: it never searches
+  PyPI.
+
+tests/test_notebooks.py reads the configuration JupyterLab ends up with.
+"""
+import os
+
+c = get_config()  # noqa: F821  (traitlets defines it for config files)
+
+c.LabApp.news_url = None
+c.LabApp.check_for_updates_class = \
+    'jupyterlab.handlers.announcements.NeverCheckForUpdate'
+c.LabApp.extension_manager = 'readonly'
+c.LabApp.app_settings_dir = os.path.join(os.path.dirname(__file__),
+                                         'settings')
