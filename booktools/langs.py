@@ -107,18 +107,20 @@ def select(markdown, lang):
     return re.sub(r'\n{3,}', '\n\n', '\n'.join(out))
 
 
-SVG_TEXT = re.compile(r'<text\b([^>]*)>(.*?)</text>\s*', re.S)
+# A label, or the figure's title or description (what a screen reader says).
+SVG_TEXT = re.compile(r'<(text|title|desc)\b([^>]*)>(.*?)</\1>\s*', re.S)
 SVG_LANG = re.compile(r'\blang="(en|ko)"')
 
 
 def select_svg(svg, lang):
     """A figure's labels in one language: `<text lang="en|ko">` of the other
-    language go, `English / 한국어` labels keep one half, the rest stays."""
+    language go, `English / 한국어` labels (and the `<title>`, `<desc>`)
+    keep one half, the rest stays."""
     def keep(m):
-        tag = SVG_LANG.search(m.group(1))
+        tag = SVG_LANG.search(m.group(2))
         if lang != 'both' and tag and tag.group(1) != lang:
             return ''
-        return m.group(0).replace(m.group(2), pick(m.group(2), lang))
+        return m.group(0).replace(m.group(3), pick(m.group(3), lang))
     return SVG_TEXT.sub(keep, svg)
 
 
