@@ -10,7 +10,8 @@ DEST/{practice-en,practice-ko,practice-bilingual}/, the figures they use
 (each edition's in its language), and zips it all.
 
 The book's markup becomes what Jupyter shows: a `:numref:` is a Markdown
-link to the sibling notebook, with the words and number the HTML page shows
+link to the sibling notebook's cell that opens with the section's heading
+(each heading starts a cell), with the words and number the HTML page shows
 ("Section 4", "4.2절", "그림 1.1.1", read from the rendered page, so `make
 html` must have run); `:label:` and `:width:` lines go; a figure gets its
 numbered caption as an italic line under it. Any other role is an error
@@ -64,15 +65,13 @@ ROLE = re.compile(r':([a-z]+):`([^`\n]*)`')
 ATTRIBUTE_ROLES = {'label', 'width', 'height'}
 IMAGE = re.compile(r'^!\[(.*?)\]\(([^)\s]+)\)')
 NUMBER = re.compile(r'(Section|Fig\.|Table|Listing) ([\d.]+)')
-# What of a heading's Markdown is not in its rendered text.
-CODE_SPAN = re.compile(r'(`+)(.+?)\1')
-EMPHASIS = re.compile(r'(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1')
-LINK = re.compile(r'\[([^\]]*)\]\([^)]*\)')
-# What a URL fragment keeps as written: JupyterLab compares the link's
-# (percent-encoded) fragment with the heading's id without decoding it,
-# and reads a fragment with `=` as `kind=value`.
-# Parentheses would end the Markdown link.
-FRAGMENT_SAFE = re.compile(r"[A-Za-z0-9\-._~!$&'*+,;:@/?]+")
+# A link's fragment: the id of the cell that opens with the heading. JupyterLab
+# 4 (Notebook.setFragment) also takes a heading's id, made from its text
+# (rendermime's createHeaderId: spaces become '-'), but finds it only among
+# the cells it has rendered, which a notebook being opened has not; and the
+# browser percent-encodes a non-ASCII fragment, which it compares undecoded.
+# A cell's id it finds in the model: it scrolls there in any case.
+CELL_FRAGMENT = 'cell-id={}'
 
 
 def toc_links(match):
@@ -80,19 +79,6 @@ def toc_links(match):
     entries = [l.strip() for l in match.group(1).splitlines()
                if l.strip() and not l.startswith(':')]
     return '\n'.join(f'1. [{e}]({e}.ipynb)' for e in entries)
-
-
-def heading_id(text):
-    """The id JupyterLab gives a Markdown heading (rendermime's
-    createHeaderId): its rendered text, each space a '-'."""
-    parts = []
-    for i, piece in enumerate(CODE_SPAN.split(text)):
-        if i % 3 == 0:  # outside code spans: no emphasis marks, link text
-            piece = EMPHASIS.sub(r'\2', LINK.sub(r'\1', piece))
-            parts.append(piece)
-        elif i % 3 == 2:
-            parts.append(piece.strip())
-    return ''.join(parts).strip().replace(' ', '-')
 
 
 class Page(html.parser.HTMLParser):
@@ -166,8 +152,8 @@ class Page(html.parser.HTMLParser):
 
 def split_at_headings(nb):
     """Each heading outside the language blocks starts a Markdown cell, so
-    that a link to its cell (`#cell-id=...`) opens at the heading, and
-    JupyterLab can fold the section. A split cell's pieces after the first
+    that a link to its cell (`#cell-id=...`) opens at the heading (and
+    JupyterLab can fold the section there). A split cell's pieces after the first
     get ids `<id>-1`, `<id>-2`, ...; `nb` is changed in place."""
     cells = []
     for cell in nb.cells:
@@ -230,17 +216,6 @@ class Context:
         return self._labels[rel]
 
 
-def _anchor(heading, cell_id, lang):
-    """The fragment that brings JupyterLab to this heading: its id when the
-    link can carry it unchanged, else the id of the cell it opens."""
-    ident = heading_id(langs.pick(heading, lang))
-    if FRAGMENT_SAFE.fullmatch(ident) and not ident.startswith('cell-id'):
-        return ident
-    if not cell_id:
-        raise BookError(f'the cell with the heading {heading!r} has no id')
-    return f'cell-id={cell_id}'
-
-
 class Converter:
     """One source's Markdown in one edition's language."""
 
@@ -272,7 +247,10 @@ class Converter:
             raise BookError(f'{self.where(cell)}: :numref:`{label}` — no '
                             f'heading before :label:`{label}` in {target}')
         link = str(pathlib.PurePosixPath(page).with_suffix('.ipynb'))
-        fragment = _anchor(*labels[label], self.lang)
+        if not labels[label][1]:
+            raise BookError(f'{target}: the cell with the heading '
+                            f'{labels[label][0]!r} has no id')
+        fragment = CELL_FRAGMENT.format(labels[label][1])
         return f'[{ref[words_lang]}]({link}#{fragment})'
 
     def roles(self, line, part, cell):

@@ -1,5 +1,6 @@
 """Per-language notebooks: only their language's prose, every code cell,
 every output; and the language filter never drops neutral text."""
+import contextlib
 import pathlib
 import re
 import shutil
@@ -147,22 +148,16 @@ def test_notebook_metadata_is_what_the_kernel_reports(exported):
                                       'language': spec['language']}, path
 
 
-def test_jupyterlab_opens_them_unmodified(exported, browser, tmp_path):
-    """The real thing: JupyterLab (the one `make lab` runs) opens an
-    exported notebook, starts its kernel, and does not mark it modified;
-    the same notebook with the old, short language_info it does mark."""
+@contextlib.contextmanager
+def jupyterlab(folder, tmp_path):
+    """JupyterLab serving `folder`, configured as `make lab` does, with a
+    throwaway home; yields its URL."""
     import os
     import socket
-    import subprocess
     import sys
     import time
     import urllib.request
     from conftest import ROOT
-    folder = tmp_path / 'lab'
-    shutil.copytree(exported / 'en', folder)
-    old = nbformat.read(folder / 'chapters' / 'deferred_init.ipynb', 4)
-    old.metadata['language_info'] = {'name': 'python'}
-    nbformat.write(old, folder / 'chapters' / 'old.ipynb')
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
@@ -174,6 +169,7 @@ def test_jupyterlab_opens_them_unmodified(exported, browser, tmp_path):
            'JUPYTER_RUNTIME_DIR': str(home / 'runtime')}
     lab = subprocess.Popen(
         [sys.executable, '-m', 'jupyter', 'lab', f'--port={port}',
+         f'--config={ROOT / "booktools" / "lab" / "jupyter_lab_config.py"}',
          '--no-browser', '--allow-root', '--IdentityProvider.token=',
          '--ServerApp.password=', f'--notebook-dir={folder}'],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -188,7 +184,23 @@ def test_jupyterlab_opens_them_unmodified(exported, browser, tmp_path):
                 assert time.monotonic() < deadline, 'JupyterLab did not start'
                 assert lab.poll() is None, 'JupyterLab exited'
                 time.sleep(0.5)
+        yield url
+    finally:
+        lab.terminate()
+        lab.wait(timeout=30)
 
+
+def test_jupyterlab_opens_them_unmodified(exported, browser, tmp_path):
+    """The real thing: JupyterLab (the one `make lab` runs) opens an
+    exported notebook, starts its kernel, and does not mark it modified;
+    the same notebook with the old, short language_info it does mark."""
+    import time
+    folder = tmp_path / 'lab'
+    shutil.copytree(exported / 'en', folder)
+    old = nbformat.read(folder / 'chapters' / 'deferred_init.ipynb', 4)
+    old.metadata['language_info'] = {'name': 'python'}
+    nbformat.write(old, folder / 'chapters' / 'old.ipynb')
+    with jupyterlab(folder, tmp_path) as url:
         DIRTY = ('() => document.querySelectorAll(".lm-TabBar-tab.'
                  'jp-mod-current.jp-mod-dirty").length')
 
@@ -219,9 +231,63 @@ def test_jupyterlab_opens_them_unmodified(exported, browser, tmp_path):
             assert page.evaluate(DIRTY) == 0
         finally:
             page.close()
-    finally:
-        lab.terminate()
-        lab.wait(timeout=30)
+
+
+def scroll_to_link(page, words):
+    """The notebook's link with these words, scrolled to: JupyterLab
+    attaches only the cells in view."""
+    page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=60000)
+    link = page.locator('.jp-RenderedMarkdown a', has_text=words).first
+    page.hover('.jp-Notebook')
+    for _ in range(200):
+        if link.count() and link.is_visible():
+            return link
+        page.mouse.wheel(0, 500)
+        page.wait_for_timeout(100)
+    raise AssertionError(f'no link {words!r} in the notebook')
+
+
+# Whether the notebook now in front shows `heading` inside its own view.
+HEADING_IN_VIEW = """(heading) => {
+  const tab = document.querySelector('.lm-TabBar-tab.jp-mod-current');
+  if (!tab || !tab.textContent.includes('exercise_solutions')) return false;
+  const panel = document.querySelector(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
+  if (!panel) return false;
+  const box = panel.getBoundingClientRect();
+  return [...panel.querySelectorAll('h1, h2, h3')].some(h => {
+    const r = h.getBoundingClientRect();
+    return h.textContent.replace('\\u00b6', '') === heading &&
+      r.height > 0 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
+  });
+}"""
+
+
+@pytest.mark.parametrize('edition, words, heading', [
+    ('en', 'Section 4.2.1', 'Exercise 1: One Handler for Both Errors'),
+    ('ko', '4.2.1절', '연습 문제 1: 두 오류를 처리하는 하나의 블록'),
+    ('bilingual', '4.2.1절', 'Exercise 1: One Handler for Both Errors / '
+     '연습 문제 1: 두 오류를 처리하는 하나의 블록')])
+def test_jupyterlab_follows_a_cross_reference_to_its_heading(
+        exported, browser, tmp_path, edition, words, heading):
+    """Clicked in JupyterLab as `make lab` runs it, a link of one notebook
+    opens the other one with the heading at the top of the view, and
+    nothing is asked of another host."""
+    folder = tmp_path / 'lab'
+    shutil.copytree(exported / edition, folder)
+    with jupyterlab(folder, tmp_path) as url:
+        page = browser.new_page()
+        foreign = []
+        page.on('request', lambda r: None if r.url.startswith(
+            (url, 'data:', 'blob:')) else foreign.append(r.url))
+        try:
+            page.goto(f'{url}lab/tree/chapters/init_errors.ipynb?reset')
+            scroll_to_link(page, words).click()
+            page.wait_for_function(HEADING_IN_VIEW, arg=heading,
+                                   timeout=60000)
+        finally:
+            page.close()
+        assert not foreign, foreign
 
 
 # --- what Jupyter shows: no book markup, links that lead somewhere ---------
@@ -244,34 +310,17 @@ def test_no_book_markup_in_any_notebook(exported):
         assert not ROLE.search(md), (path, ROLE.search(md))
 
 
-def jupyterlab_heading_ids(nb):
-    """{id: heading text} as JupyterLab makes them: the rendered heading's
-    textContent, each space a '-' (rendermime's createHeaderId)."""
+def link_target(nb, fragment):
+    """The text of the heading the fragment's cell opens with (as the
+    rendered Markdown reads), or None."""
     import html
     import mistune
-    ids = {}
-    for c in nb.cells:
-        if c.cell_type != 'markdown':
-            continue
-        for h in re.findall(r'<h[1-6][^>]*>(.*?)</h[1-6]>',
-                            mistune.html(c.source), re.S):
-            text = html.unescape(re.sub(r'<[^>]+>', '', h))
-            ids[text.replace(' ', '-')] = text
-    return ids
-
-
-def link_target(nb, fragment):
-    """The heading text the fragment brings JupyterLab to, or None."""
-    if fragment.startswith('cell-id='):  # Notebook._findCellById
-        found = [c for c in nb.cells if c.get('id') == fragment[8:]]
-        if len(found) != 1 or found[0].cell_type != 'markdown':
-            return None
-        first = found[0].source.split('\n', 1)[0]
-        m = re.match(r'#{1,6}\s+(.*)$', first)  # the cell opens at it
-        return m and next(iter(jupyterlab_heading_ids(
-            nbformat.v4.new_notebook(cells=[
-                nbformat.v4.new_markdown_cell(first)])).values()))
-    return jupyterlab_heading_ids(nb).get(fragment)
+    found = [c for c in nb.cells if c.get('id') == fragment[len('cell-id='):]]
+    if len(found) != 1 or found[0].cell_type != 'markdown':
+        return None
+    first = found[0].source.split('\n', 1)[0]
+    h = re.fullmatch(r'<h[1-6]>(.*)</h[1-6]>\n', mistune.html(first), re.S)
+    return h and html.unescape(re.sub(r'<[^>]+>', '', h.group(1)))
 
 
 def page_numrefs(page):
@@ -302,12 +351,11 @@ def section_titles(html_dir):
 
 
 def test_cross_references_are_links_to_headings_jupyterlab_finds(exported):
-    """Every link to a notebook: the sibling exists in the same edition, a
-    heading there gives its fragment (as JupyterLab matches it: verbatim,
-    since the browser percent-encodes what is not plain ASCII), and its
-    words are the page's, in the block's language, pointing at the page
-    the page points at."""
-    import urllib.parse
+    """Every link to a notebook: the sibling exists in the same edition,
+    the fragment names a cell there that opens with a heading, and the
+    link's words are the page's, in the block's language, pointing at the
+    page the page points at; in English, the page's section of that number
+    has that heading."""
     from conftest import HTML
     titles = section_titles(HTML)
     links = 0
@@ -318,9 +366,7 @@ def test_cross_references_are_links_to_headings_jupyterlab_finds(exported):
         for text, target, fragment in NB_LINK.findall(prose(nb)):
             links += 1
             where = (path.relative_to(exported), text, target, fragment)
-            assert urllib.parse.quote(fragment, safe="-._~!$&'*+,;:@/?=") \
-                == fragment and '=' not in fragment.replace('cell-id=', ''), \
-                where
+            assert re.fullmatch(r'cell-id=[A-Za-z0-9_-]+', fragment), where
             sibling = path.parent / target
             assert sibling.exists(), where
             heading = link_target(nbformat.read(sibling, 4), fragment)
@@ -334,17 +380,6 @@ def test_cross_references_are_links_to_headings_jupyterlab_finds(exported):
                 assert titles[(pathlib.Path(target).stem, number)] == \
                     heading, where
     assert links >= 40
-
-
-def test_heading_ids_match_jupyterlab():
-    """booktools' idea of JupyterLab's heading id, on the headings that
-    need care (code, emphasis, punctuation)."""
-    for heading in ('Exercise 2: Calling `initialize()` Twice',
-                    'What `initialize()` Calls, and in *Which* Order',
-                    '`0` and `-1`: Two Ways', 'A 32×32 Image / 연습 문제'):
-        nb = nbformat.v4.new_notebook(cells=[
-            nbformat.v4.new_markdown_cell(f'## {heading}')])
-        assert notebooks.heading_id(heading) in jupyterlab_heading_ids(nb)
 
 
 def figure_captions(page):
