@@ -493,3 +493,6 @@ def test_lab_turns_news_and_update_checks_off():
     assert not error
     notification = overrides['@jupyterlab/apputils-extension:notification']
     assert notification == {'fetchNews': 'false', 'checkForUpdates': False}
+    # Where a cross-reference lands (test_jupyterlab_follows_...).
+    tracker = overrides['@jupyterlab/notebook-extension:tracker']
+    assert tracker['windowingMode'] == 'full'

@@ -3,7 +3,9 @@ nothing is fetched from the network on its own.
 
 - no news feed and no check for a newer JupyterLab (the server side);
 - settings/overrides.json turns the same two off in the page's settings,
-  so JupyterLab does not ask about them either;
+  so JupyterLab does not ask about them either; and it lays out every cell
+  of a notebook ("full" windowing), so that a link to a cell of another
+  notebook (booktools/notebooks.py) lands on it;
 - the extension manager only lists what is installed: it never searches
   PyPI.
 
