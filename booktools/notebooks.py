@@ -25,7 +25,6 @@ metadata this environment's kernel reports: JupyterLab writes the kernel's
 `language_info` into a notebook it opens, and marks one that differs as
 modified before any edit.
 """
-import html.parser
 import os
 import pathlib
 import posixpath
@@ -81,73 +80,68 @@ def toc_links(match):
     return '\n'.join(f'1. [{e}]({e}.ipynb)' for e in entries)
 
 
-class Page(html.parser.HTMLParser):
+# What Page looks for in a page, in one pass: the tags that open and close
+# blocks and figures, references (as Sphinx writes them, and finalize keeps
+# them), images and caption numbers. Far faster than parsing all the HTML.
+PAGE_PARTS = re.compile(
+    r'<div\b[^>]*>|</div>|<figure\b|</figure>'
+    r'|<a class="reference internal" href="(?P<href>[^"]*)">'
+    r'<span class="std std-numref">(?P<words>[^<]*)</span>'
+    r'|<img\b[^>]*?\bsrc="(?P<src>[^"]*)"'
+    r'|<span class="caption-number">(?P<number>.*?)</span>')
+KO_BLOCK = re.compile(r'<div\b[^>]*\bclass="(?=[^"]*\bcontainer\b)'
+                      r'(?=[^"]*\bko\b)')
+
+
+class Page:
     """What a rendered page says of its references and figures: for each
     `:numref:` target id, its href and its words in English and Korean; for
     each numbered figure, in order, its image's file name and number."""
 
     def __init__(self, path):
-        super().__init__(convert_charrefs=True)
         self.refs, self.figures = {}, []
-        self._divs = []  # True for each open Korean block
-        self._href = self._ref = self._caption = self._figure = None
         try:
             text = path.read_text(encoding='utf-8')
         except FileNotFoundError:
             raise BookError(f'{os.path.relpath(path, ROOT)}: missing — run '
                             '`make html` before exporting notebooks')
-        self.feed(text)
-        self.close()
+        divs = []  # True for each open Korean block
+        figure = None
+        for m in PAGE_PARTS.finditer(text):
+            tag = m.group(0)
+            if tag.startswith('<div'):
+                divs.append(bool(KO_BLOCK.match(tag)))
+            elif tag == '</div>':
+                if divs:
+                    divs.pop()
+            elif tag == '<figure':
+                figure = [None, None]
+            elif tag == '</figure>':
+                if figure and figure[1]:
+                    self.figures.append(tuple(figure))
+                figure = None
+            elif m['words'] is not None:
+                self.reference(m['href'], m['words'].strip(), any(divs))
+            elif m['src'] is not None:
+                if figure is not None and figure[0] is None:
+                    figure[0] = posixpath.basename(m['src'])
+            elif figure is not None:
+                # Before finalize "Fig. 1.1.1 ", after it also "/ 그림 1.1.1".
+                number = NUMBER.search(m['number'])
+                if number:
+                    figure[1] = number.group(0)
 
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        classes = (attrs.get('class') or '').split()
-        if tag == 'div':
-            self._divs.append('container' in classes and 'ko' in classes)
-        elif tag == 'a':
-            self._href = attrs.get('href')
-        elif tag == 'span' and 'std-numref' in classes:
-            self._ref = []
-        elif tag == 'span' and 'caption-number' in classes:
-            self._caption = []
-        elif tag == 'figure':
-            self._figure = [None, None]
-        elif tag == 'img' and self._figure is not None:
-            self._figure[0] = posixpath.basename(attrs.get('src') or '')
-
-    def handle_endtag(self, tag):
-        if tag == 'div' and self._divs:
-            self._divs.pop()
-        elif tag == 'a':
-            self._href = None
-        elif tag == 'span' and self._ref is not None:
-            words, self._ref = ''.join(self._ref).strip(), None
-            href = self._href or ''
-            page, _, ident = href.partition('#')
-            ref = self.refs.setdefault(ident, {'page': page})
-            # The pages' Korean blocks say it in Korean: finalize does it
-            # on the page, ko_numref here (it leaves Korean words alone).
-            ko = langs.KO_NUMREF.sub(langs.ko_numref, words)
-            if any(self._divs):
-                ref['ko'] = ko
-            else:
-                ref.setdefault('en', words)
-                ref.setdefault('ko', ko)
-        elif tag == 'span' and self._caption is not None:
-            # Before finalize "Fig. 1.1.1 ", after it also "/ 그림 1.1.1".
-            m = NUMBER.search(''.join(self._caption))
-            self._caption = None
-            if m and self._figure is not None:
-                self._figure[1] = m.group(0)
-        elif tag == 'figure' and self._figure is not None:
-            if self._figure[1]:
-                self.figures.append(tuple(self._figure))
-            self._figure = None
-
-    def handle_data(self, data):
-        for part in (self._ref, self._caption):
-            if part is not None:
-                part.append(data)
+    def reference(self, href, words, korean):
+        page, _, ident = href.partition('#')
+        ref = self.refs.setdefault(ident, {'page': page})
+        # The pages' Korean blocks say it in Korean: finalize does it on the
+        # page, ko_numref here (it leaves Korean words alone).
+        ko = langs.KO_NUMREF.sub(langs.ko_numref, words)
+        if korean:
+            ref['ko'] = ko
+        else:
+            ref.setdefault('en', words)
+            ref.setdefault('ko', ko)
 
 
 def split_at_headings(nb):
@@ -308,6 +302,18 @@ class Converter:
         return '\n'.join(out)
 
 
+def stable_ids(cells, known):
+    """Cells made here (a quiz's question and answer) get ids from the cell
+    before them, not nbformat's random ones: two exports are the same."""
+    before, n = 'cell', 0
+    for cell in cells:
+        if cell.get('id') in known:
+            before, n = cell.id, 0
+        else:
+            n += 1
+            cell.id = f'{before}-q{n}'
+
+
 def convert(nb, lang, ctx):
     """`nb` (an evaluated notebook) in one language, its markup resolved."""
     nb = nbformat.from_dict(nb)  # a copy: the caller's notebook stays as is
@@ -316,7 +322,9 @@ def convert(nb, lang, ctx):
         if cell.cell_type == 'markdown':
             cell.source = converter.markdown(cell.source, n)
     nb.cells = langs.select_cells(nb.cells, lang)
+    known = {cell.get('id') for cell in nb.cells}
     nb.cells = quiz.notebook_cells(nb.cells, lang)  # answers in their own cell
+    stable_ids(nb.cells, known)
     nb.metadata['language'] = 'ko' if lang == 'ko' else 'en'
     nb.metadata['language_info'] = LANGUAGE_INFO
     return nb

@@ -496,3 +496,16 @@ def test_lab_turns_news_and_update_checks_off():
     # Where a cross-reference lands (test_jupyterlab_follows_...).
     tracker = overrides['@jupyterlab/notebook-extension:tracker']
     assert tracker['windowingMode'] == 'full'
+
+
+def test_pages_read_the_same_before_and_after_finalize(exported):
+    """The build exports from the pages Sphinx just wrote; `make notebooks`
+    (and this module's export) from the finalized ones, whose Korean blocks
+    and captions say more: the notebooks come out the same."""
+    from conftest import HTML
+    built = HTML / notebooks.IN_HTML
+    paths = sorted(exported.rglob('*.ipynb'))
+    assert paths
+    for path in paths:
+        rel = path.relative_to(exported)
+        assert (built / rel).read_bytes() == path.read_bytes(), rel
