@@ -218,7 +218,10 @@ class Converter:
         self.figures = iter(ctx.page.figures)
 
     def where(self, cell):
-        return f'{self.ctx.rel}: cell {cell}'
+        """The source and the notebook's cell (1-based, each heading
+        outside the language blocks starting one)."""
+        source = pathlib.PurePosixPath(self.ctx.rel).with_suffix('.md')
+        return f'{source}: cell {cell}'
 
     def numref(self, label, words_lang, cell):
         import docutils.nodes  # how Sphinx makes a label's HTML id
@@ -255,9 +258,10 @@ class Converter:
         unknown = [r for r, _ in found
                    if r not in ATTRIBUTE_ROLES and r != 'numref']
         if unknown:
-            raise BookError(f'{self.where(cell)}: the role :{unknown[0]}: has '
-                            'no notebook form — use :numref: or plain text, '
-                            'or teach booktools/notebooks.py the role')
+            raise BookError(f'{self.where(cell)}: the role :{unknown[0]}: in '
+                            f'"{line.strip()}" has no notebook form — use '
+                            ':numref: or plain text, or teach '
+                            'booktools/notebooks.py the role')
         if found and all(r in ATTRIBUTE_ROLES for r, _ in found) and \
                 not ROLE.sub('', line).strip():
             return None

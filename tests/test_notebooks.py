@@ -461,8 +461,9 @@ class _Context:
 def test_an_unknown_role_names_the_notebook_and_cell(line):
     from booktools import BookError
     converter = notebooks.Converter(_Context(), 'en')
-    with pytest.raises(BookError, match=r'chapters/x\.ipynb: cell 3: the '
-                       r'role :(cite|eqref): has no notebook form'):
+    with pytest.raises(BookError, match=r'chapters/x\.md: cell 3: the '
+                       r'role :(cite|eqref): in "(See|As in) .*" has no '
+                       r'notebook form'):
         converter.markdown(line, 3)
 
 
@@ -509,3 +510,21 @@ def test_pages_read_the_same_before_and_after_finalize(exported):
     for path in paths:
         rel = path.relative_to(exported)
         assert (built / rel).read_bytes() == path.read_bytes(), rel
+
+
+def test_the_build_names_a_role_the_notebooks_cannot_show(book):
+    """Sphinx numbers an equation (`:eqlabel:`, `:eqref:`); the notebooks
+    have no form for it yet, and the build says where it is."""
+    from conftest import build
+    src = book / 'chapters' / 'deferred_init.md'
+    text = src.read_text()
+    at = text.index('## Instantiating a Network')
+    src.write_text(text[:at] + '$$y = Wx$$\n:eqlabel:`eq_dense`\n\n'
+                   'Neutral :eqref:`eq_dense` line.\n\n' + text[at:])
+    result = build(book)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out
+    assert re.search(r'chapters/deferred_init\.md: cell \d+: the role '
+                     r':eq(label|ref): in ".*eq_dense.*" has no notebook '
+                     r'form', out), out
+    assert 'Traceback' not in out, out
