@@ -71,14 +71,16 @@ lint: $(VENV)/.installed ## Check the bilingual sources (twins, stale twins, glo
 twins-accept: $(VENV)/.installed ## Record the English of stale Korean twins as translated (FILE=path[:line])
 	$(RUN) -m booktools.twins accept $(FILE)
 
-notebooks: html ## English, Korean and bilingual .ipynb with outputs in _build/notebooks/ (+ zip)
+notebooks: html ## English, Korean and bilingual .ipynb, with outputs and without (practice-*), in _build/notebooks/ (+ zip)
 	$(RUN) -m booktools.notebooks
 
 LAB_PORT ?= 8888
 lab: notebooks ## Open the notebooks in JupyterLab (LAB_PORT=8888), with the book's own kernel; Ctrl+C twice stops it
 	@# JUPYTER_PATH first: this venv's `python3` kernel (with MXNet) wins over
 	@# any `python3` kernel installed in the user's home.
+	@# --config: no news feed, no update check, no PyPI search (booktools/lab/).
 	JUPYTER_PATH="$(CURDIR)/$(VENV)/share/jupyter" $(RUN) -m jupyter lab \
+	  --config="$(CURDIR)/booktools/lab/jupyter_lab_config.py" \
 	  --port=$(LAB_PORT) --notebook-dir=_build/notebooks \
 	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 

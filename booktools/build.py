@@ -3,8 +3,8 @@
     python -m booktools.build html
 
 config check -> evaluation (booktools.execute, cached) -> reST (d2lbook,
-booktools.render) -> Sphinx in the renderer process, while this one exports
-the notebooks the pages link to (booktools.notebooks) -> the pages'
+booktools.render) -> Sphinx in the renderer process -> the notebooks the
+pages link to, numbered as the pages are (booktools.notebooks) -> the pages'
 post-processing (booktools.site) -> a check that no local path reached the
 pages -> the `.done` stamp `make html` depends on. Every step's folder is
 booktools.layout's.
@@ -57,7 +57,9 @@ def html(argv=(), done=None):
         timed(timings, 'eval', execute.main)
         timed(timings, 'rst', render.render_rst)
         renderer.send('render')
-        # Meanwhile, here: the notebooks the pages link to.
+        # The notebooks the pages link to take their cross-reference and
+        # figure numbers from the pages Sphinx wrote; finalize links them.
+        renderer.rendered()
         timed(timings, 'notebooks', lambda: notebooks.export(
             BOOK.notebooks_in_html))
         renderer.send('finalize')

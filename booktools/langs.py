@@ -14,6 +14,19 @@ SYLLABLES = '\uac00-\ud7a3'
 # Any Hangul: conjoining jamo, compatibility jamo and syllables.
 HANGUL = re.compile(f'[\u1100-\u11ff\u3130-\u318f{SYLLABLES}]')
 SEP = ' / '
+# How Sphinx's English numbers of references read in Korean (the pages'
+# Korean blocks and the Korean notebooks say them so): `KO_NUMREF.sub(
+# ko_numref, 'Section 4.2')` is '4.2절'; Korean words are left as they are.
+KO_NUMREF = re.compile(r'^(Section|Fig\.|Table|Listing) ([\d.]+)$')
+KO_NUMREF_WORDS = {'Section': '{}장', 'Fig.': '그림 {}', 'Table': '표 {}',
+                   'Listing': '코드 {}'}
+
+
+def ko_numref(m):
+    if m[1] == 'Section':  # a notebook is a 장, a section inside it a 절
+        return f'{m[2]}{"절" if "." in m[2] else "장"}'
+    return KO_NUMREF_WORDS[m[1]].format(m[2])
+
 DIV_OPEN = re.compile(r'^ {0,3}:{3,}\s*(en|ko)\s*$')
 DIV_CLOSE = re.compile(r'^ {0,3}:{3,}\s*$')
 FENCE = re.compile(r'^ {0,3}(`{3,}|~{3,})')
@@ -94,18 +107,20 @@ def select(markdown, lang):
     return re.sub(r'\n{3,}', '\n\n', '\n'.join(out))
 
 
-SVG_TEXT = re.compile(r'<text\b([^>]*)>(.*?)</text>\s*', re.S)
+# A label, or the figure's title or description (what a screen reader says).
+SVG_TEXT = re.compile(r'<(text|title|desc)\b([^>]*)>(.*?)</\1>\s*', re.S)
 SVG_LANG = re.compile(r'\blang="(en|ko)"')
 
 
 def select_svg(svg, lang):
     """A figure's labels in one language: `<text lang="en|ko">` of the other
-    language go, `English / 한국어` labels keep one half, the rest stays."""
+    language go, `English / 한국어` labels (and the `<title>`, `<desc>`)
+    keep one half, the rest stays."""
     def keep(m):
-        tag = SVG_LANG.search(m.group(1))
+        tag = SVG_LANG.search(m.group(2))
         if lang != 'both' and tag and tag.group(1) != lang:
             return ''
-        return m.group(0).replace(m.group(2), pick(m.group(2), lang))
+        return m.group(0).replace(m.group(3), pick(m.group(3), lang))
     return SVG_TEXT.sub(keep, svg)
 
 

@@ -1,10 +1,24 @@
-"""Per-language Jupyter notebooks, with the outputs the build produced.
+"""Per-language Jupyter notebooks, with the outputs the build produced, and
+practice copies without them.
 
     python -m booktools.notebooks [DEST]
 
 For every evaluated notebook under `_build/eval/` it writes an English, a
 Korean and a bilingual copy to DEST/{en,ko,bilingual}/ (default
-`_build/notebooks`), copies the figures they use, and zips it all.
+`_build/notebooks`), the same three without outputs to
+DEST/{practice-en,practice-ko,practice-bilingual}/, the figures they use
+(each edition's in its language), and zips it all.
+
+The book's markup becomes what Jupyter shows: a `:numref:` is a Markdown
+link to the sibling notebook's cell that opens with the section's heading
+(each heading starts a cell), with the words and number the HTML page shows
+("Section 4", "4.2절", "그림 1.1.1", read from the rendered page, so `make
+html` must have run); `:label:` and `:width:` lines go; a figure gets its
+numbered caption as an italic line under it. Any other role is an error
+naming the notebook and cell.
+
+Each notebook is converted on its own (`export_one`): one source, its
+rendered page and the notebooks it links to are all it reads.
 
 They are written as Jupyter would save them (nbformat), with the kernel
 metadata this environment's kernel reports: JupyterLab writes the kernel's
@@ -13,6 +27,7 @@ modified before any edit.
 """
 import os
 import pathlib
+import posixpath
 import re
 import shutil
 import sys
@@ -24,7 +39,10 @@ from booktools.nbfast import nbformat
 
 EVAL_DIR = BOOK.eval
 
+# Folder: language. The practice copies have the same cells, no outputs.
 EDITIONS = {'en': 'en', 'ko': 'ko', 'bilingual': 'both'}
+PRACTICE = {f'practice-{edition}': lang for edition, lang in EDITIONS.items()}
+ALL_EDITIONS = {**EDITIONS, **PRACTICE}
 ZIP_NAME = 'deferred-init-notebooks.zip'
 IN_HTML = 'notebooks'  # the folder under _build/html that holds them
 
@@ -40,6 +58,19 @@ LANGUAGE_INFO = {
 
 
 TOC = re.compile(r'^```toc\n(.*?)^```$', re.M | re.S)
+# d2lbook's roles: :name:`value`.
+ROLE = re.compile(r':([a-z]+):`([^`\n]*)`')
+# Roles that only carry layout or a target: their line goes.
+ATTRIBUTE_ROLES = {'label', 'width', 'height'}
+IMAGE = re.compile(r'^!\[(.*?)\]\(([^)\s]+)\)')
+NUMBER = re.compile(r'(Section|Fig\.|Table|Listing) ([\d.]+)')
+# A link's fragment: the id of the cell that opens with the heading. JupyterLab
+# 4 (Notebook.setFragment) also takes a heading's id, made from its text
+# (rendermime's createHeaderId: spaces become '-'), but finds it only among
+# the cells it has rendered, which a notebook being opened has not; and the
+# browser percent-encodes a non-ASCII fragment, which it compares undecoded.
+# A cell's id it finds in the model: it scrolls there in any case.
+CELL_FRAGMENT = 'cell-id={}'
 
 
 def toc_links(match):
@@ -49,14 +80,300 @@ def toc_links(match):
     return '\n'.join(f'1. [{e}]({e}.ipynb)' for e in entries)
 
 
-def convert(nb, lang):
+# What Page looks for in a page, in one pass: the tags that open and close
+# blocks and figures, references (as Sphinx writes them, and finalize keeps
+# them), images and caption numbers. Far faster than parsing all the HTML.
+PAGE_PARTS = re.compile(
+    r'<div\b[^>]*>|</div>|<figure\b|</figure>'
+    r'|<a class="reference internal" href="(?P<href>[^"]*)">'
+    r'<span class="std std-numref">(?P<words>[^<]*)</span>'
+    r'|<img\b[^>]*?\bsrc="(?P<src>[^"]*)"'
+    r'|<span class="caption-number">(?P<number>.*?)</span>')
+KO_BLOCK = re.compile(r'<div\b[^>]*\bclass="(?=[^"]*\bcontainer\b)'
+                      r'(?=[^"]*\bko\b)')
+
+
+class Page:
+    """What a rendered page says of its references and figures: for each
+    `:numref:` target id, its href and its words in English and Korean; for
+    each numbered figure, in order, its image's file name and number."""
+
+    def __init__(self, path):
+        self.refs, self.figures = {}, []
+        try:
+            text = path.read_text(encoding='utf-8')
+        except FileNotFoundError:
+            raise BookError(f'{os.path.relpath(path, ROOT)}: missing — run '
+                            '`make html` before exporting notebooks')
+        divs = []  # True for each open Korean block
+        figure = None
+        for m in PAGE_PARTS.finditer(text):
+            tag = m.group(0)
+            if tag.startswith('<div'):
+                divs.append(bool(KO_BLOCK.match(tag)))
+            elif tag == '</div>':
+                if divs:
+                    divs.pop()
+            elif tag == '<figure':
+                figure = [None, None]
+            elif tag == '</figure>':
+                if figure and figure[1]:
+                    self.figures.append(tuple(figure))
+                figure = None
+            elif m['words'] is not None:
+                self.reference(m['href'], m['words'].strip(), any(divs))
+            elif m['src'] is not None:
+                if figure is not None and figure[0] is None:
+                    figure[0] = posixpath.basename(m['src'])
+            elif figure is not None:
+                # Before finalize "Fig. 1.1.1 ", after it also "/ 그림 1.1.1".
+                number = NUMBER.search(m['number'])
+                if number:
+                    figure[1] = number.group(0)
+
+    def reference(self, href, words, korean):
+        page, _, ident = href.partition('#')
+        ref = self.refs.setdefault(ident, {'page': page})
+        # The pages' Korean blocks say it in Korean: finalize does it on the
+        # page, ko_numref here (it leaves Korean words alone).
+        ko = langs.KO_NUMREF.sub(langs.ko_numref, words)
+        if korean:
+            ref['ko'] = ko
+        else:
+            ref.setdefault('en', words)
+            ref.setdefault('ko', ko)
+
+
+def split_at_headings(nb):
+    """Each heading outside the language blocks starts a Markdown cell, so
+    that a link to its cell (`#cell-id=...`) opens at the heading (and
+    JupyterLab can fold the section there). A split cell's pieces after the first
+    get ids `<id>-1`, `<id>-2`, ...; `nb` is changed in place."""
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != 'markdown':
+            cells.append(cell)
+            continue
+        pieces = [[]]
+        for line, part in langs.walk(cell.source):
+            if part is None and langs.HEADING.match(line) and \
+                    ''.join(pieces[-1]).strip():
+                pieces.append([])
+            pieces[-1].append(line)
+        for n, lines in enumerate(pieces):
+            piece = nbformat.from_dict(cell) if n else cell
+            piece.source = '\n'.join(lines).strip('\n')
+            if n:
+                piece.id = f'{cell.id}-{n}'
+            cells.append(piece)
+    nb.cells = cells
+    return nb
+
+
+def labelled_headings(nb):
+    """{label: (heading Markdown, cell id)}: for each `:label:` in the
+    notebook's prose, the heading of the section it is in."""
+    found, heading = {}, (None, None)
+    for cell in nb.cells:
+        if cell.cell_type != 'markdown':
+            continue
+        for line, part in langs.walk(cell.source):
+            if part in (langs.CODE, langs.FENCE_LINE):
+                continue
+            h = langs.HEADING.match(line)
+            if h:
+                heading = (h.group(2).strip(), cell.get('id'))
+            for role, value in ROLE.findall(line):
+                if role == 'label':
+                    found[value] = heading
+    return found
+
+
+class Context:
+    """What converting one source needs from outside it: its page, and the
+    labels of the notebooks it links to (each read once)."""
+
+    def __init__(self, rel, nb):
+        self.rel = rel  # the source's path under _build/eval, POSIX
+        self.page = Page(BOOK.html / pathlib.PurePosixPath(rel)
+                         .with_suffix('.html'))
+        self._labels = {rel: labelled_headings(nb)}
+
+    def labels(self, rel):
+        if rel not in self._labels:
+            path = EVAL_DIR / rel
+            if not path.exists():
+                raise BookError(f'{rel}: linked to by {self.rel}, but not '
+                                'an evaluated notebook — run `make html`')
+            self._labels[rel] = labelled_headings(split_at_headings(
+                nbformat.read(path, as_version=4)))
+        return self._labels[rel]
+
+
+class Converter:
+    """One source's Markdown in one edition's language."""
+
+    def __init__(self, ctx, lang):
+        self.ctx, self.lang = ctx, lang
+        self.figures = iter(ctx.page.figures)
+
+    def where(self, cell):
+        """The source and the notebook's cell (1-based, each heading
+        outside the language blocks starting one)."""
+        source = pathlib.PurePosixPath(self.ctx.rel).with_suffix('.md')
+        return f'{source}: cell {cell}'
+
+    def numref(self, label, words_lang, cell):
+        import docutils.nodes  # how Sphinx makes a label's HTML id
+        if '<' in label:
+            raise BookError(f'{self.where(cell)}: :numref:`{label}` — an '
+                            'explicit title is not supported; write '
+                            ':numref:`label`')
+        ident = docutils.nodes.make_id(label)
+        ref = self.ctx.page.refs.get(ident)
+        if ref is None or words_lang not in ref:
+            raise BookError(f'{self.where(cell)}: :numref:`{label}` is not on '
+                            'the rendered page — run `make html`, or fix the '
+                            'label')
+        here = pathlib.PurePosixPath(self.ctx.rel)
+        page = ref['page'] or here.name
+        target = posixpath.normpath(str(here.parent / page))
+        target = str(pathlib.PurePosixPath(target).with_suffix('.ipynb'))
+        labels = self.ctx.labels(target)
+        if label not in labels or labels[label][0] is None:
+            raise BookError(f'{self.where(cell)}: :numref:`{label}` — no '
+                            f'heading before :label:`{label}` in {target}')
+        link = str(pathlib.PurePosixPath(page).with_suffix('.ipynb'))
+        if not labels[label][1]:
+            raise BookError(f'{target}: the cell with the heading '
+                            f'{labels[label][0]!r} has no id')
+        fragment = CELL_FRAGMENT.format(labels[label][1])
+        return f'[{ref[words_lang]}]({link}#{fragment})'
+
+    def roles(self, line, part, cell):
+        """A line's roles resolved (None: the line goes)."""
+        words_lang = part if part in ('en', 'ko') else (
+            'ko' if self.lang == 'ko' else 'en')
+        found = ROLE.findall(line)
+        unknown = [r for r, _ in found
+                   if r not in ATTRIBUTE_ROLES and r != 'numref']
+        if unknown:
+            raise BookError(f'{self.where(cell)}: the role :{unknown[0]}: in '
+                            f'"{line.strip()}" has no notebook form — use '
+                            ':numref: or plain text, or teach '
+                            'booktools/notebooks.py the role')
+        if found and all(r in ATTRIBUTE_ROLES for r, _ in found) and \
+                not ROLE.sub('', line).strip():
+            return None
+        return ROLE.sub(lambda m: '' if m[1] in ATTRIBUTE_ROLES else
+                        self.numref(m[2], words_lang, cell), line)
+
+    def caption(self, line, part, cell):
+        """The numbered caption under a figure, as the page numbers it."""
+        m = IMAGE.match(line)
+        if not m or not m.group(1).strip():
+            return None  # no caption: Sphinx numbers none
+        name = posixpath.basename(m.group(2))
+        figure = next(self.figures, None)
+        if figure is None or figure[0] != name:
+            raise BookError(f'{self.where(cell)}: the figure {name} is not '
+                            'numbered on the rendered page — run `make html`')
+        number = figure[1]
+        lang = part if part in ('en', 'ko') else self.lang
+        ko_number = langs.KO_NUMREF.sub(langs.ko_numref, number)
+        text = m.group(1)
+        if lang == 'both' and langs.SEP in text:
+            en, ko = (langs.pick(text, 'en'), langs.pick(text, 'ko'))
+            return f'*{number} {en}{langs.SEP}{ko_number} {ko}*'
+        if lang == 'ko':
+            return f'*{ko_number} {langs.pick(text, "ko")}*'
+        return f'*{number} {langs.pick(text, "en")}*'
+
+    def markdown(self, source, cell):
+        source = TOC.sub(toc_links, source)
+        out = []
+        for line, part in langs.walk(source):
+            if part in (langs.CODE, langs.FENCE_LINE):
+                out.append(line)
+                continue
+            resolved = self.roles(line, part, cell)
+            if resolved is None:
+                continue
+            out.append(resolved)
+            caption = self.caption(resolved, part, cell)
+            if caption:
+                out += ['', caption]
+        return '\n'.join(out)
+
+
+def stable_ids(cells, known):
+    """Cells made here (a quiz's question and answer) get ids from the cell
+    before them, not nbformat's random ones: two exports are the same."""
+    before, n = 'cell', 0
+    for cell in cells:
+        if cell.get('id') in known:
+            before, n = cell.id, 0
+        else:
+            n += 1
+            cell.id = f'{before}-q{n}'
+
+
+def convert(nb, lang, ctx):
+    """`nb` (an evaluated notebook) in one language, its markup resolved."""
     nb = nbformat.from_dict(nb)  # a copy: the caller's notebook stays as is
-    nb.cells = langs.select_cells(nb.cells, lang,
-                                  lambda source: TOC.sub(toc_links, source))
+    converter = Converter(ctx, lang)
+    for n, cell in enumerate(nb.cells, 1):
+        if cell.cell_type == 'markdown':
+            cell.source = converter.markdown(cell.source, n)
+    nb.cells = langs.select_cells(nb.cells, lang)
+    known = {cell.get('id') for cell in nb.cells}
     nb.cells = quiz.notebook_cells(nb.cells, lang)  # answers in their own cell
+    stable_ids(nb.cells, known)
     nb.metadata['language'] = 'ko' if lang == 'ko' else 'en'
     nb.metadata['language_info'] = LANGUAGE_INFO
     return nb
+
+
+def practice(nb):
+    """The same notebook to work through: no outputs, nothing run."""
+    nb = nbformat.from_dict(nb)
+    for cell in nb.cells:
+        if cell.cell_type == 'code':
+            cell.outputs = []
+            cell.execution_count = None
+    return nb
+
+
+def export_one(src, dest):
+    """One evaluated notebook -> its copy in every edition under `dest`."""
+    rel = src.relative_to(EVAL_DIR).as_posix()
+    nb = split_at_headings(nbformat.read(src, as_version=4))
+    ctx = Context(rel, nb)
+    written = []
+    for edition, lang in EDITIONS.items():
+        converted = convert(nb, lang, ctx)
+        for folder, copy in ((edition, converted),
+                             (f'practice-{edition}', practice(converted))):
+            tgt = dest / folder / rel
+            tgt.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(copy, tgt)
+            written.append(tgt)
+    return written
+
+
+def copy_figures(dest):
+    """img/ for every edition: an SVG's labels in the edition's language."""
+    for edition, lang in ALL_EDITIONS.items():
+        for path in sorted((ROOT / 'img').rglob('*')):
+            if not path.is_file():
+                continue
+            tgt = dest / edition / 'img' / path.relative_to(ROOT / 'img')
+            tgt.parent.mkdir(parents=True, exist_ok=True)
+            if path.suffix == '.svg':
+                tgt.write_text(langs.select_svg(
+                    path.read_text(encoding='utf-8'), lang), encoding='utf-8')
+            else:
+                shutil.copyfile(path, tgt)
 
 
 def export(dest):
@@ -66,19 +383,15 @@ def export(dest):
                         '`make html` first')
     if dest.exists():  # only ever replace an earlier export
         strays = [p.name for p in dest.iterdir()
-                  if p.name not in (*EDITIONS, ZIP_NAME)]
+                  if p.name not in (*ALL_EDITIONS, ZIP_NAME)]
         if strays:
             raise BookError(f'{dest}: holds {", ".join(sorted(strays))}, '
                             'which are not exported notebooks — choose an '
                             'empty or new folder')
         shutil.rmtree(dest)
-    for edition, lang in EDITIONS.items():
-        for src in sources:
-            nb = nbformat.read(src, as_version=4)
-            tgt = dest / edition / src.relative_to(EVAL_DIR)
-            tgt.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(convert(nb, lang), tgt)
-        shutil.copytree(ROOT / 'img', dest / edition / 'img')
+    for src in sources:
+        export_one(src, dest)
+    copy_figures(dest)
     with zipfile.ZipFile(dest / ZIP_NAME, 'w', zipfile.ZIP_DEFLATED) as z:
         for path in sorted(dest.rglob('*')):
             if path.is_file() and path.name != ZIP_NAME:
@@ -95,7 +408,7 @@ def main(argv):
     lock = one_build_at_a_time()  # noqa: F841  (`make serve` may build)
     export(dest)
     print(f'[notebooks] {os.path.relpath(dest, ROOT)}/{{'
-          f'{",".join(EDITIONS)}}} and {ZIP_NAME}', flush=True)
+          f'{",".join(ALL_EDITIONS)}}} and {ZIP_NAME}', flush=True)
 
 
 if __name__ == '__main__':

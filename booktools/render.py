@@ -400,6 +400,7 @@ def _render(conn, other_end, parent):
             finish_conf(BOOK.rst / 'conf.py', site.CONF_OVERRIDES),
             sphinx('html', BOOK.html)))
         timed(timings, 'stale', remove_stale_pages)
+        conn.send(('rendered', None))  # the notebooks read the pages
         if conn.recv() != 'finalize':
             return
         timed(timings, 'finalize', lambda: site.finalize(BOOK.html))
@@ -431,7 +432,7 @@ class Renderer:
         except (BrokenPipeError, ConnectionResetError):
             pass  # it stopped early; result() reads why
 
-    def result(self):
+    def _reply(self):
         try:
             kind, value = self.conn.recv()
         except EOFError:
@@ -439,11 +440,21 @@ class Renderer:
             raise BookError('the Sphinx process ended without a result (exit '
                             f'code {self.process.exitcode}) — run `make html` '
                             'again; if it repeats, report it')
-        self.process.join()
         if kind == 'error':
             raise BookError(value)
         if kind == 'crash':
             raise RuntimeError(f'rendering failed:\n{value}')
+        return kind, value
+
+    def rendered(self):
+        """Wait until Sphinx has written the pages (before `finalize`)."""
+        kind, _ = self._reply()
+        if kind != 'rendered':
+            raise RuntimeError(f'rendering: {kind!r} before the pages')
+
+    def result(self):
+        _, value = self._reply()
+        self.process.join()
         return value
 
     def close(self):

@@ -32,7 +32,8 @@ from sphinx.search.en import SearchEnglish
 
 from booktools import BookError, ROOT, quiz, twins
 from booktools.book import notebook_sources, read_config
-from booktools.langs import HANGUL, SYLLABLES
+from booktools.langs import HANGUL, KO_NUMREF, SYLLABLES, \
+    ko_numref as _ko_numref
 from booktools.layout import BOOK, digest, read_entry, write_atomic, \
     write_entry
 from booktools.notebooks import IN_HTML as NOTEBOOKS, ZIP_NAME
@@ -288,17 +289,6 @@ def finalize(html_dir):
     write_atomic(FINALIZED, json.dumps(done))
 
 
-KO_NUMREF = re.compile(r'^(Section|Fig\.|Table|Listing) ([\d.]+)$')
-KO_NUMREF_WORDS = {'Section': '{}장', 'Fig.': '그림 {}', 'Table': '표 {}',
-                   'Listing': '코드 {}'}
-
-
-
-def _ko_numref(m):
-    if m[1] == 'Section':  # a notebook is a 장, a section inside it a 절
-        return f'{m[2]}{"절" if "." in m[2] else "장"}'
-    return KO_NUMREF_WORDS[m[1]].format(m[2])
-
 
 DOWNLOADS = ('<p class="notebook-downloads">'
              '<span lang="en">Notebook:</span><span class="lang-sep"> / '
@@ -306,7 +296,13 @@ DOWNLOADS = ('<p class="notebook-downloads">'
              '<a href="{up}{nb}/en/{path}" download>{en}</a> · '
              '<a href="{up}{nb}/ko/{path}" download>{ko}</a> · '
              '<a href="{up}{nb}/bilingual/{path}" download>{both}</a> · '
-             '<a href="{up}{nb}/{zip}" download>{all}</a></p>')
+             '<a href="{up}{nb}/{zip}" download>{all}</a><br>'
+             '<span lang="en">Practice (no outputs):</span><span class="lang-sep">'
+             ' / </span><span lang="ko">연습용 (출력 없음):</span> '
+             '<a href="{up}{nb}/practice-en/{path}" download>{en}</a> · '
+             '<a href="{up}{nb}/practice-ko/{path}" download>{ko}</a> · '
+             '<a href="{up}{nb}/practice-bilingual/{path}" download>{both}</a>'
+             '</p>')
 
 
 def _both(english, korean):
@@ -315,7 +311,8 @@ def _both(english, korean):
 
 
 def add_downloads(soup, page, html_dir):
-    """Under the page's title, links to its notebook in each edition."""
+    """Under the page's title, links to its notebook in each edition, with
+    outputs and without (practice)."""
     page = page.relative_to(html_dir)
     path = page.with_suffix('.ipynb').as_posix()
     if (soup.select_one('.notebook-downloads') or
