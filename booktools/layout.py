@@ -45,6 +45,10 @@ class Layout:
         self.timings = self.build / 'timings.json'  # for `make bench`
         self.serve_failed = self.build / '.serve-failed'  # for `make serve`
         self.sources_list = self.build / 'sources.txt'  # for the Makefile
+        # Sphinx's section and figure numbers, written when they change:
+        # an exported notebook's links depend on them (booktools.notebooks).
+        self.numbers = self.cache / 'numbers.json'
+        self.exports = self.cache / 'exports'  # what each export last wrote
         self.mutants = self.build / 'mutants'  # `make mutants`' scratch copies
 
     def doctrees(self, builder):

@@ -34,7 +34,8 @@ import sys
 import zipfile
 
 from booktools import BookError, ROOT, langs, quiz
-from booktools.layout import BOOK, one_build_at_a_time
+from booktools.layout import BOOK, digest, one_build_at_a_time, read_entry, \
+    write_entry
 from booktools.nbfast import nbformat
 
 EVAL_DIR = BOOK.eval
@@ -345,7 +346,8 @@ def practice(nb):
 
 
 def export_one(src, dest):
-    """One evaluated notebook -> its copy in every edition under `dest`."""
+    """One evaluated notebook -> its copy in every edition under `dest`;
+    returns the files written and the notebooks whose labels it used."""
     rel = src.relative_to(EVAL_DIR).as_posix()
     nb = split_at_headings(nbformat.read(src, as_version=4))
     ctx = Context(rel, nb)
@@ -358,7 +360,7 @@ def export_one(src, dest):
             tgt.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(copy, tgt)
             written.append(tgt)
-    return written
+    return written, sorted(set(ctx._labels) - {rel})
 
 
 def copy_figures(dest):
@@ -376,30 +378,104 @@ def copy_figures(dest):
                 shutil.copyfile(path, tgt)
 
 
+def _stat(path):
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
+
+
+def _signature(src, tool, numbers, links):
+    """What one notebook's export read, as stat() and two digests say it:
+    its evaluated notebook, the notebooks it links to, the book's section
+    and figure numbers (which its page's words and captions come from) and
+    the converting code. The same signature, the same files."""
+    return [tool, numbers, _stat(src),
+            [[rel, _stat(EVAL_DIR / rel)] for rel in links]]
+
+
+def _outputs(dest, rel):
+    return [dest / edition / rel for edition in ALL_EDITIONS]
+
+
+def _write_zip(dest):
+    part = dest / (ZIP_NAME + '.part')  # replaced whole, never half-written
+    with zipfile.ZipFile(part, 'w', zipfile.ZIP_DEFLATED) as z:
+        for path in sorted(dest.rglob('*')):
+            if path.is_file() and not path.name.startswith(ZIP_NAME):
+                # A fixed date keeps the zip identical from build to build.
+                info = zipfile.ZipInfo(str(path.relative_to(dest)),
+                                       (2020, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                z.writestr(info, path.read_bytes())
+    os.replace(part, dest / ZIP_NAME)
+
+
+def record_path(dest):
+    """Where the export into `dest` records what it wrote."""
+    return BOOK.exports / f'{digest(str(dest.resolve()))[:16]}.json'
+
+
 def export(dest):
+    """Export into `dest`, redoing only what changed since the last export
+    there: the notebooks whose signature differs, the figures if img/ or the
+    code changed, and the zip if anything in it did. What each export wrote
+    is recorded under BOOK.exports, written last: an export cut short is
+    redone."""
+    import json
     sources = sorted(EVAL_DIR.rglob('*.ipynb'))
     if not sources:
         raise BookError('no evaluated notebooks in _build/eval — run '
                         '`make html` first')
     if dest.exists():  # only ever replace an earlier export
         strays = [p.name for p in dest.iterdir()
-                  if p.name not in (*ALL_EDITIONS, ZIP_NAME)]
+                  if p.name not in ALL_EDITIONS and
+                  p.name not in (ZIP_NAME, ZIP_NAME + '.part')]
         if strays:
             raise BookError(f'{dest}: holds {", ".join(sorted(strays))}, '
                             'which are not exported notebooks — choose an '
                             'empty or new folder')
-        shutil.rmtree(dest)
+    record = record_path(dest)
+    try:
+        old = json.loads(read_entry(record) or 'null') if dest.exists() \
+            else None
+    except ValueError:
+        old = None
+    if not isinstance(old, dict) or set(old) != {'notebooks', 'figures'}:
+        old = None
+        shutil.rmtree(dest, ignore_errors=True)  # an export of unknown age
+    known = old['notebooks'] if old else {}
+    tool = digest(*(pathlib.Path(m.__file__) for m in (
+        sys.modules[__name__], langs, quiz)), LANGUAGE_INFO,
+        sorted(ALL_EDITIONS))
+    numbers = digest(BOOK.numbers)
+    done, changed = {}, False
     for src in sources:
-        export_one(src, dest)
-    copy_figures(dest)
-    with zipfile.ZipFile(dest / ZIP_NAME, 'w', zipfile.ZIP_DEFLATED) as z:
-        for path in sorted(dest.rglob('*')):
-            if path.is_file() and path.name != ZIP_NAME:
-                # A fixed date keeps the zip identical from build to build.
-                info = zipfile.ZipInfo(str(path.relative_to(dest)),
-                                       (2020, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                z.writestr(info, path.read_bytes())
+        rel = src.relative_to(EVAL_DIR).as_posix()
+        entry = known.get(rel)
+        if entry and entry[0] == _signature(src, tool, numbers, entry[1]) \
+                and all(p.exists() for p in _outputs(dest, rel)):
+            done[rel] = entry
+            continue
+        _, links = export_one(src, dest)
+        done[rel] = [_signature(src, tool, numbers, links), links]
+        changed = True
+    for rel in set(known) - set(done):  # a notebook the book no longer has
+        for path in _outputs(dest, rel):
+            path.unlink(missing_ok=True)
+        changed = True
+    images = sorted(p for p in (ROOT / 'img').rglob('*') if p.is_file())
+    figures = [tool, [[p.relative_to(ROOT).as_posix(), _stat(p)]
+                      for p in images]]
+    if not old or old['figures'] != figures:
+        for edition in ALL_EDITIONS:
+            shutil.rmtree(dest / edition / 'img', ignore_errors=True)
+        copy_figures(dest)
+        changed = True
+    if changed or not (dest / ZIP_NAME).exists():
+        _write_zip(dest)
+    write_entry(record, json.dumps({'notebooks': done, 'figures': figures}))
     return dest
 
 

@@ -23,7 +23,7 @@ import sys
 
 from booktools import BookError, ROOT
 from booktools.layout import BOOK, digest, fresh_folder, read_entry, \
-    write_entry
+    write_atomic, write_entry
 from booktools.lifetime import die_with_parent
 
 def _verbatim_outputs(convert):
@@ -297,6 +297,21 @@ def patch_sphinx():
     TocTreeCollector.assign_figure_numbers = assign_figure_numbers
 
 
+def write_numbers(env):
+    """Every document's section and figure numbers, into BOOK.numbers when
+    they differ from what it holds: an unchanged file tells the notebooks'
+    export that no link's words or captions of other pages moved."""
+    import json
+    text = json.dumps({'sections': env.toc_secnumbers,
+                       'figures': env.toc_fignumbers}, sort_keys=True)
+    try:
+        if BOOK.numbers.read_text(encoding='utf-8') == text:
+            return
+    except FileNotFoundError:
+        pass
+    write_atomic(BOOK.numbers, text)
+
+
 def sphinx(builder, outdir):
     """Sphinx in this process (no second interpreter start-up); every
     warning is reported against the Markdown source, and fails the build
@@ -322,6 +337,8 @@ def sphinx(builder, outdir):
                          keep_going=True)
             app.build()
             failed = app.statuscode != 0
+            if not failed and builder == 'html':
+                write_numbers(app.env)
     except SphinxError as e:
         failed = True
         warnings.write(f'\n{e}\n')

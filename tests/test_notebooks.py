@@ -1,6 +1,7 @@
 """Per-language notebooks: only their language's prose, every code cell,
 every output; and the language filter never drops neutral text."""
 import contextlib
+import os
 import pathlib
 import re
 import shutil
@@ -11,9 +12,7 @@ import nbformat
 import pytest
 
 from booktools import langs, notebooks
-from conftest import EVAL
-
-HANGUL = re.compile(r'[\uac00-\ud7a3]')
+from conftest import EVAL, HANGUL
 
 
 @pytest.fixture(scope='module')
@@ -528,3 +527,74 @@ def test_the_build_names_a_role_the_notebooks_cannot_show(book):
                      r':eq(label|ref): in ".*eq_dense.*" has no notebook '
                      r'form', out), out
     assert 'Traceback' not in out, out
+
+
+# --- the export redoes only what changed ------------------------------------
+
+def mtimes(dest):
+    return {p.relative_to(dest).as_posix(): p.stat().st_mtime_ns
+            for p in dest.rglob('*') if p.is_file()}
+
+
+def rewritten(before, dest):
+    after = mtimes(dest)
+    return {name for name in after if before.get(name) != after[name]}
+
+
+def test_an_export_with_nothing_changed_writes_nothing(tmp_path):
+    dest = notebooks.export(tmp_path / 'nb')
+    before = mtimes(dest)
+    notebooks.export(dest)
+    assert rewritten(before, dest) == set()
+
+
+def test_a_changed_notebook_rewrites_it_its_linkers_and_the_zip(tmp_path):
+    """init_errors changed: it and the notebooks that link to it (their
+    links read its headings) are written again, conv_shapes is not."""
+    dest = notebooks.export(tmp_path / 'nb')
+    before = mtimes(dest)
+    src = EVAL / 'chapters' / 'init_errors.ipynb'
+    st = src.stat()
+    try:
+        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        notebooks.export(dest)
+    finally:
+        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
+    got = rewritten(before, dest)
+    for edition in notebooks.ALL_EDITIONS:
+        assert f'{edition}/chapters/init_errors.ipynb' in got
+        assert f'{edition}/chapters/deferred_init.ipynb' in got  # links it
+        assert f'{edition}/chapters/conv_shapes.ipynb' not in got
+        assert f'{edition}/img/deferred-init-stages.svg' not in got
+    assert notebooks.ZIP_NAME in got
+
+
+def test_new_section_numbers_rewrite_every_notebook(tmp_path, monkeypatch):
+    dest = notebooks.export(tmp_path / 'nb')
+    before = mtimes(dest)
+    numbers = tmp_path / 'numbers.json'
+    numbers.write_text(notebooks.BOOK.numbers.read_text() + ' ')
+    monkeypatch.setattr(notebooks.BOOK, 'numbers', numbers)
+    notebooks.export(dest)
+    got = rewritten(before, dest)
+    assert {n for n in before if n.endswith('.ipynb')} <= got
+
+
+def test_a_deleted_or_damaged_export_is_made_again(tmp_path):
+    dest = notebooks.export(tmp_path / 'nb')
+    good = (dest / 'ko' / 'chapters' / 'conv_shapes.ipynb').read_bytes()
+    zipped = (dest / notebooks.ZIP_NAME).read_bytes()
+    (dest / 'ko' / 'chapters' / 'conv_shapes.ipynb').unlink()
+    (dest / notebooks.ZIP_NAME).unlink()
+    notebooks.export(dest)
+    assert (dest / 'ko' / 'chapters' / 'conv_shapes.ipynb').read_bytes() == \
+        good
+    assert (dest / notebooks.ZIP_NAME).read_bytes() == zipped
+    record = notebooks.record_path(dest)
+    # A damaged record: everything is exported again, the same bytes.
+    record.write_text(record.read_text()[:-5])
+    before = mtimes(dest)
+    notebooks.export(dest)
+    assert (dest / notebooks.ZIP_NAME).read_bytes() == zipped
+    assert {n for n in before if n.endswith('.ipynb')} <= \
+        rewritten(before, dest)
