@@ -1,5 +1,7 @@
 """In-process unit tests of the digests and cache entries of
 booktools.layout, and of booktools.notebooks.convert on a small notebook."""
+from types import SimpleNamespace
+
 from booktools import layout, notebooks
 from booktools.nbfast import nbformat
 
@@ -45,11 +47,15 @@ def test_a_notebook_in_one_language_has_followable_toc_links():
             'chapters/b\n```'),
         nbformat.v4.new_markdown_cell('::: en\nOnly English.\n:::'),
         nbformat.v4.new_code_cell('print(1)')])
-    ko = notebooks.convert(nb, 'ko')
+    # What converting needs from outside the notebook: a page without
+    # references or figures (this one has neither).
+    ctx = SimpleNamespace(rel='index.ipynb',
+                          page=SimpleNamespace(refs={}, figures=[]))
+    ko = notebooks.convert(nb, 'ko', ctx)
     assert [c.source for c in ko.cells] == [
         '# 책\n\n1. [chapters/a](chapters/a.ipynb)\n'
         '1. [chapters/b](chapters/b.ipynb)',
         'print(1)']
     assert ko.metadata['language'] == 'ko'
     assert nb.cells[0].source.startswith('# Book / 책')  # the input stays
-    assert notebooks.convert(nb, 'both').metadata['language'] == 'en'
+    assert notebooks.convert(nb, 'both', ctx).metadata['language'] == 'en'
