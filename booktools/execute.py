@@ -19,7 +19,7 @@ import sys
 
 from booktools import BookError, ROOT
 from booktools.book import notebook_sources
-from booktools.layout import BOOK, digest, write_atomic
+from booktools.layout import BOOK, digest, stat_key, write_atomic
 from booktools.lifetime import die_with_parent
 from booktools.nbfast import nbformat
 
@@ -449,21 +449,13 @@ def manifest_entry(src, source, env_digest):
             code_digest(source, env_digest)]
 
 
-def _stat(path):
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return [st.st_mtime_ns, st.st_size]
-
-
 def signature(src, env_digest, source_stat=None):
     """What the file system says of a source and of the two files made from
     it (cache entry, evaluated notebook), without reading them. When it is
     what the last build recorded, so is the manifest entry: an unchanged
     notebook costs three stat() calls, not three files hashed."""
-    return [env_digest, source_stat or _stat(src), _stat(cache_path(src)),
-            _stat(eval_path(src))]
+    return [env_digest, source_stat or stat_key(src), stat_key(cache_path(src)),
+            stat_key(eval_path(src))]
 
 
 def main(argv=None):
@@ -483,7 +475,7 @@ def main(argv=None):
     recorded = {src: manifest.get(rel(src)) for src in sources}
     # Stat first, then read (once, before anything runs): a source saved
     # during the build has another stat next time, so it is read again.
-    stats = {src: _stat(src) for src in sources}
+    stats = {src: stat_key(src) for src in sources}
     signatures = {src: signature(src, env_digest, stats[src])
                   for src in sources}
     texts, entries = {}, {}

@@ -117,6 +117,16 @@ def digest(*parts):
     return h.hexdigest()
 
 
+def stat_key(path):
+    """[mtime_ns, size] of a file, or None when it is missing: what a
+    signature records so that an unchanged file costs a stat(), not a hash."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
+
+
 def content_id(text, size):
     """A short id of a text, recorded in a file that people and other tools
     read (TWINS.tsv): the first `size` hex digits of its plain SHA-256."""

@@ -35,7 +35,7 @@ import zipfile
 
 from booktools import BookError, ROOT, langs, quiz
 from booktools.layout import BOOK, digest, one_build_at_a_time, read_entry, \
-    write_entry
+    stat_key, write_entry
 from booktools.nbfast import nbformat
 
 EVAL_DIR = BOOK.eval
@@ -378,21 +378,13 @@ def copy_figures(dest):
                 shutil.copyfile(path, tgt)
 
 
-def _stat(path):
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return [st.st_mtime_ns, st.st_size]
-
-
 def _signature(src, tool, numbers, links):
     """What one notebook's export read, as stat() and two digests say it:
     its evaluated notebook, the notebooks it links to, the book's section
     and figure numbers (which its page's words and captions come from) and
     the converting code. The same signature, the same files."""
-    return [tool, numbers, _stat(src),
-            [[rel, _stat(EVAL_DIR / rel)] for rel in links]]
+    return [tool, numbers, stat_key(src),
+            [[rel, stat_key(EVAL_DIR / rel)] for rel in links]]
 
 
 def _outputs(dest, rel):
@@ -466,7 +458,7 @@ def export(dest):
             path.unlink(missing_ok=True)
         changed = True
     images = sorted(p for p in (ROOT / 'img').rglob('*') if p.is_file())
-    figures = [tool, [[p.relative_to(ROOT).as_posix(), _stat(p)]
+    figures = [tool, [[p.relative_to(ROOT).as_posix(), stat_key(p)]
                       for p in images]]
     if not old or old['figures'] != figures:
         for edition in ALL_EDITIONS:

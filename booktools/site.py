@@ -34,8 +34,8 @@ from booktools import BookError, ROOT, quiz, twins
 from booktools.book import notebook_sources, read_config
 from booktools.langs import HANGUL, KO_NUMREF, SYLLABLES, \
     ko_numref as _ko_numref
-from booktools.layout import BOOK, digest, read_entry, write_atomic, \
-    write_entry
+from booktools.layout import BOOK, digest, read_entry, stat_key, \
+    write_atomic, write_entry
 from booktools.notebooks import IN_HTML as NOTEBOOKS, ZIP_NAME
 
 STATIC = pathlib.Path(__file__).resolve().parent / 'static'
@@ -266,7 +266,7 @@ def finalize(html_dir):
         relative = page.relative_to(html_dir)
         name = relative.as_posix()
         state = states.get(name)
-        mark = [*_stat(page), stamp(state)]
+        mark = [*stat_key(page), stamp(state)]
         if finalized.get(name) == mark:
             done[name] = mark
             continue
@@ -284,7 +284,7 @@ def finalize(html_dir):
             write_entry(entry, new)
         if new != html:
             page.write_text(new, encoding='utf-8')
-        done[name] = [*_stat(page), stamp(state)]
+        done[name] = [*stat_key(page), stamp(state)]
     prune_static(html_dir)
     write_atomic(FINALIZED, json.dumps(done))
 
@@ -404,8 +404,8 @@ def _twin_flags():
     the same twins.py, is not read again: its flags were recorded. What it
     found is in `flags.seen`, for the caller to record."""
     record_file = ROOT / twins.NAME
-    key = [_stat_or_none(record_file),
-           _stat_or_none(pathlib.Path(twins.__file__))]
+    key = [stat_key(record_file),
+           stat_key(pathlib.Path(twins.__file__))]
     try:
         known = json.loads(TWIN_FLAGS.read_text(encoding='utf-8'))
         if not isinstance(known, dict) or known.get('') != key:
@@ -416,7 +416,7 @@ def _twin_flags():
     record = []  # read only if some source must be
 
     def flags(src, file):
-        mark = _stat_or_none(src)
+        mark = stat_key(src)
         old = known.get(file)
         if isinstance(old, list) and len(old) == 2 and old[0] == mark:
             found = tuple(old[1])
@@ -430,13 +430,6 @@ def _twin_flags():
 
     flags.seen = seen
     return flags
-
-
-def _stat_or_none(path):
-    try:
-        return _stat(path)
-    except FileNotFoundError:
-        return None
 
 
 STAMP = re.compile(r'<body[^>]* data-twins="([0-9a-f]+)"')
@@ -745,11 +738,6 @@ def _local(ref, base):
 PAGE_LINKS = BOOK.cache / 'page-links.json'
 
 
-def _stat(path):
-    st = path.stat()
-    return [st.st_mtime_ns, st.st_size]
-
-
 def page_links(html_dir):
     """Every local file the pages link to. A page unchanged since the last
     build (same stat) is not read again: its links are recorded."""
@@ -763,7 +751,7 @@ def page_links(html_dir):
     new, found = {}, set()
     for page in sorted(html_dir.rglob('*.html')):
         name = page.relative_to(html_dir).as_posix()
-        mark = _stat(page)
+        mark = stat_key(page)
         old = record.get(name)
         if isinstance(old, list) and len(old) == 2 and old[0] == mark:
             links = old[1]
