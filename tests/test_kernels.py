@@ -54,8 +54,11 @@ def test_killed_build_leaves_no_process_behind(book):
     for line in proc.stdout:
         if 'executing' in line:
             break
-    time.sleep(3)  # the kernels are sleeping in their first cell
-    assert len(processes_running(book)) >= 4  # build, workers, kernels
+    # Until the kernels sleep in their first cell: build, workers, kernels.
+    deadline = time.monotonic() + 60
+    while len(processes_running(book)) < 4:
+        assert time.monotonic() < deadline, processes_running(book)
+        time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert processes_left(book) == []
