@@ -157,7 +157,13 @@ def test_warning_is_error_false_prints_the_warning_and_builds(book):
     assert result.returncode == 0, out
     assert f'warning: {CHAPTER}:{line + 1}:' in out, out
     assert 'sec_nowhere' in out
-    assert (Layout(book).html / 'chapters' / 'deferred_init.html').exists()
+    layout = Layout(book)
+    assert 'sec_nowhere' in (layout.html / 'chapters' /
+                             'deferred_init.html').read_text()
+    # The notebooks show the bare label too, as the page does.
+    exported = (layout.notebooks_in_html / 'en' / 'chapters' /
+                'deferred_init.ipynb').read_text()
+    assert 'See sec_nowhere.' in exported and ':numref:' not in exported
 
 
 def test_warning_is_error_must_be_yes_or_no(book):
