@@ -25,7 +25,8 @@ BOOLEAN = {'build': {'warning_is_error'}}
 
 def warning_is_error(path=ROOT / 'config.ini'):
     """[build] warning_is_error: whether a Sphinx warning fails the HTML
-    build (True, d2lbook's default too) or is printed and the build goes on.
+    build (True, this book's default; d2lbook's own is False) or is printed
+    and the build goes on.
     The PDFs always fail on one: a LaTeX run would bury it."""
     parser = configparser.ConfigParser()
     parser.read(path, encoding='utf-8')

@@ -265,7 +265,7 @@ def run_notebook(src, nb, code_cells, cwd, zygote=None):
     # Its log level hides ipykernel's notice about unencrypted local TCP.
     km.kernel_spec.argv = [sys.executable, '-m', 'ipykernel_launcher', '-f',
                            '{connection_file}', '--IPKernelApp.log_level=40']
-    if zygote:  # booktools/provisioner.py, registered by the Makefile
+    if zygote:  # booktools/provisioner.py, registered by pyproject.toml
         km.kernel_spec.metadata['kernel_provisioner'] = {
             'provisioner_name': PROVISIONER, 'config': {'address': zygote}}
     _run_cells(src, nb, client)

@@ -107,6 +107,13 @@ def check(root=ROOT):
             raise BookError(
                 f'requirements.txt:{number}: pins {name}=={version} but '
                 f'{LOCK} has {name}=={entries[name][0]} — run `make lock`')
+    pinned = direct(root)
+    for name, version, _, why in locked(text):
+        if name not in pinned and any(w.startswith('-r ') or
+                                      w == 'requirements.txt' for w in why):
+            raise BookError(f'{LOCK}: locks {name} as a requirement, but '
+                            'requirements.txt no longer pins it — run '
+                            '`make lock`')
     for name, (version, hashes) in entries.items():
         if not hashes:
             raise BookError(f'{LOCK}: {name}=={version} has no hash — run '

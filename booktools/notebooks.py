@@ -442,9 +442,13 @@ def export(dest):
         old = None
         shutil.rmtree(dest, ignore_errors=True)  # an export of unknown age
     known = old['notebooks'] if old else {}
+    # The converting code, and the code that words the pages they read
+    # (site.py, render.py: their files, not imported here).
     tool = digest(*(pathlib.Path(m.__file__) for m in (
-        sys.modules[__name__], langs, quiz)), LANGUAGE_INFO,
-        sorted(ALL_EDITIONS))
+        sys.modules[__name__], langs, quiz)),
+        *(pathlib.Path(__file__).with_name(f) for f in ('site.py',
+                                                        'render.py')),
+        LANGUAGE_INFO, sorted(ALL_EDITIONS))
     numbers = digest(BOOK.numbers)
     done, changed = {}, False
     for src in sources:

@@ -8,8 +8,9 @@ PDF editions alike:
 - `run_rst(layout)`: d2lbook's rst step, in a fresh folder when the
   converters changed, and never d2lbook's own evaluation;
 - `finish_conf`: the conf.py d2lbook writes, with the book's overrides;
-- `sphinx`: Sphinx in this process, every warning an error reported
-  against the Markdown source (`explain_sphinx`);
+- `sphinx`: Sphinx in this process, every warning reported against the
+  Markdown source (`explain_sphinx`), and an error unless config.ini says
+  `warning_is_error = False`;
 - `Renderer`: Sphinx in a second process, forked as the build starts, so
   that its start-up overlaps the evaluation.
 

@@ -103,11 +103,11 @@ SWITCH = """<div class="lang-switch" role="group" aria-label="Language / 언어"
 <button type="button" data-lang-mode="ko" title="한국어">한국어</button>\
 <button type="button" data-lang-mode="both" title="English + 한국어">EN+한\
 </button>\
-<button type="button" data-lang-mode="side" title="Side by side / 나란히">EN|한\
+<button type="button" data-lang-mode="side" title="Side by side / 나란히 보기">EN|한\
 </button></div>"""
 # book.js labels it with the current choice; the icon is decoration.
 THEME_SWITCH = """<button type="button" class="theme-switch" data-theme-switch \
-aria-label="Colours / 색" title="Colours / 색"><i class="material-icons" \
+aria-label="Colours / 화면 색" title="Colours / 화면 색"><i class="material-icons" \
 aria-hidden="true">brightness_auto</i></button>"""
 SKIP_LINK = ('<a class="skip-link" href="#content"><span lang="en">Skip to '
              'content</span><span class="lang-sep"> / </span><span lang="ko">'
@@ -298,7 +298,7 @@ DOWNLOADS = ('<p class="notebook-downloads">'
              '<a href="{up}{nb}/bilingual/{path}" download>{both}</a> · '
              '<a href="{up}{nb}/{zip}" download>{all}</a><br>'
              '<span lang="en">Practice (no outputs):</span><span class="lang-sep">'
-             ' / </span><span lang="ko">연습용 (출력 없음):</span> '
+             ' / </span><span lang="ko">연습용(출력 없음):</span> '
              '<a href="{up}{nb}/practice-en/{path}" download>{en}</a> · '
              '<a href="{up}{nb}/practice-ko/{path}" download>{ko}</a> · '
              '<a href="{up}{nb}/practice-bilingual/{path}" download>{both}</a>'
@@ -326,7 +326,7 @@ def add_downloads(soup, page, html_dir):
         up=up, nb=NOTEBOOKS, path=path, zip=ZIP_NAME,
         en=_both('English', '영어'), ko=_both('Korean', '한국어'),
         both=_both('bilingual', '이중 언어'), all=_both('all (.zip)',
-                                                     '전체 (.zip)')),
+                                                     '전체(.zip)')),
         'html.parser'))
 
 
@@ -448,7 +448,7 @@ def _stamp(html):
 TWIN_NOTE = ('<p class="twin-note" role="note" id="{id}"><span lang="en">'
              'The English of this block changed after it was translated: '
              'this Korean may be out of date.</span> <span lang="ko">이 '
-             '블록의 영어 원문이 번역한 뒤에 바뀌었습니다. 이 한국어 번역은 '
+             '블록은 번역된 뒤에 영어 원문이 바뀌었습니다. 이 한국어 번역은 '
              '최신이 아닐 수 있습니다.</span></p>')
 
 

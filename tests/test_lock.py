@@ -164,3 +164,15 @@ def test_a_bare_pip_install_of_requirements_gets_the_locked_versions(
     got = {lock.norm(item['metadata']['name']): item['metadata']['version']
            for item in json.loads(report.read_text())['install']}
     assert got == pins((ROOT / 'constraints.txt').read_text())
+
+
+def test_a_pin_dropped_from_requirements_is_caught(tmp_path):
+    """Still in the lock as a requirement, it would still be installed."""
+    root = book_root(tmp_path)
+    req = root / 'requirements.txt'
+    req.write_text(''.join(l for l in req.read_text().splitlines(True)
+                           if not l.startswith('watchfiles==')))
+    with pytest.raises(BookError, match='requirements-lock.txt: locks '
+                       'watchfiles as a requirement, but requirements.txt '
+                       'no longer pins it'):
+        lock.check(root)

@@ -123,10 +123,12 @@
   // --- colour scheme: auto follows prefers-color-scheme ------------------
   var dark = window.matchMedia ? window.matchMedia('(prefers-color-scheme: dark)')
     : { matches: false };
+  // [English, Korean state, icon, Korean "switch to" phrase]
   var THEME_WORDS = {
-    auto: ['auto (as the system)', '자동(시스템 설정)', 'brightness_auto'],
-    light: ['light', '밝게', 'brightness_7'],
-    dark: ['dark', '어둡게', 'brightness_2']
+    auto: ['auto (as the system)', '자동(시스템 설정)', 'brightness_auto',
+           '자동(시스템 설정)으로'],
+    light: ['light', '밝은 화면', 'brightness_7', '밝은 화면으로'],
+    dark: ['dark', '어두운 화면', 'brightness_2', '어두운 화면으로']
   };
   function theme() { return stored(THEME_KEY, THEMES) || 'auto'; }
   function nextTheme(choice) {
@@ -144,7 +146,7 @@
     var choice = theme(), next = THEME_WORDS[nextTheme(choice)];
     var words = THEME_WORDS[choice];
     var en = 'Colours: ' + words[0] + '. Switch to ' + next[0];
-    var ko = '색: ' + words[1] + '. ' + next[1] + '(으)로 바꾸기';
+    var ko = '화면 색: ' + words[1] + '. ' + next[3] + ' 바꾸기';
     var mode = document.documentElement.getAttribute('data-lang');
     var label = mode === 'en' ? en : mode === 'ko' ? ko : en + ' / ' + ko;
     button.setAttribute('aria-label', label);
