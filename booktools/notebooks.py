@@ -200,6 +200,10 @@ class Context:
                          .with_suffix('.html'))
         self._labels = {rel: labelled_headings(nb)}
 
+    def linked(self):
+        """The other notebooks whose labels the conversion read."""
+        return sorted(set(self._labels) - {self.rel})
+
     def labels(self, rel):
         if rel not in self._labels:
             path = EVAL_DIR / rel
@@ -364,7 +368,7 @@ def export_one(src, dest):
             tgt.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(copy, tgt)
             written.append(tgt)
-    return written, sorted(set(ctx._labels) - {rel})
+    return written, ctx.linked()
 
 
 def copy_figures(dest):
@@ -382,30 +386,92 @@ def copy_figures(dest):
                 shutil.copyfile(path, tgt)
 
 
-def _signature(src, tool, numbers, links):
-    """What one notebook's export read, as stat() and two digests say it:
-    its evaluated notebook, the notebooks it links to, the book's section
-    and figure numbers (which its page's words and captions come from) and
-    the converting code. The same signature, the same files."""
+def _signature(src, tool, numbers, links, anchors):
+    """What one notebook's export read, as stat() and digests say it: its
+    evaluated notebook, the labels and headings of the notebooks it links
+    to (their `anchors`, not their stat: a prose edit elsewhere in a linked
+    notebook changes nothing here), the book's section and figure numbers
+    (which its page's words and captions come from) and the converting
+    code. The same signature, the same files."""
     return [tool, numbers, stat_key(src),
-            [[rel, stat_key(EVAL_DIR / rel)] for rel in links]]
+            [[rel, anchors.get(rel)] for rel in links]]
+
+
+def _anchors(src, known):
+    """The digest of what a notebook linking to `src` reads from it (its
+    labels, their headings and cell ids), and the stat it was taken at;
+    `known` is the last export's [stat, digest], reused while the stat
+    holds."""
+    import json
+    mark = stat_key(src)
+    if isinstance(known, list) and len(known) == 2 and known[0] == mark:
+        return known
+    found = labelled_headings(split_at_headings(
+        nbformat.read(src, as_version=4)))
+    return [mark, digest(json.dumps(found, sort_keys=True))]
 
 
 def _outputs(dest, rel):
     return [dest / edition / rel for edition in ALL_EDITIONS]
 
 
-def _write_zip(dest):
-    part = dest / (ZIP_NAME + '.part')  # replaced whole, never half-written
-    with zipfile.ZipFile(part, 'w', zipfile.ZIP_DEFLATED) as z:
-        for path in sorted(dest.rglob('*')):
-            if path.is_file() and not path.name.startswith(ZIP_NAME):
+def _write_zip(dest, fresh=None):
+    """The zip of everything under `dest`, replaced whole, never
+    half-written. Only the members named in `fresh` (all if None, or if the
+    last zip cannot be read) are read and compressed again; the others are
+    copied from the last zip as they are, compressed: a changed notebook
+    costs its own files, not the book's. zipfile can write a member only
+    from its uncompressed bytes, so the copy writes each kept member's
+    local header and data itself (`_copy_member`); the result has the same
+    bytes as a zip made from scratch (tests/test_notebooks.py)."""
+    part = dest / (ZIP_NAME + '.part')
+    names = sorted(path.relative_to(dest).as_posix()
+                   for path in dest.rglob('*')
+                   if path.is_file() and not path.name.startswith(ZIP_NAME))
+    old = None
+    if fresh is not None:
+        try:
+            old = zipfile.ZipFile(dest / ZIP_NAME)
+            kept = {i.filename: i for i in old.infolist()}
+        except (OSError, zipfile.BadZipFile):
+            old = None
+    try:
+        with zipfile.ZipFile(part, 'w', zipfile.ZIP_DEFLATED) as z:
+            for name in names:
+                if old is not None and name not in fresh and name in kept:
+                    _copy_member(old, kept[name], z)
+                    continue
                 # A fixed date keeps the zip identical from build to build.
-                info = zipfile.ZipInfo(str(path.relative_to(dest)),
-                                       (2020, 1, 1, 0, 0, 0))
+                info = zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
-                z.writestr(info, path.read_bytes())
+                z.writestr(info, (dest / name).read_bytes())
+    finally:
+        if old is not None:
+            old.close()
     os.replace(part, dest / ZIP_NAME)
+
+
+def _copy_member(source, info, target):
+    """Append `info`'s member of the open zip `source` to the zip `target`
+    (open for writing) without decompressing it."""
+    import copy
+    import struct
+    source.fp.seek(info.header_offset)
+    header = source.fp.read(zipfile.sizeFileHeader)
+    if header[:4] != zipfile.stringFileHeader:
+        raise zipfile.BadZipFile(f'{info.filename}: no local header')
+    name_size, extra_size = struct.unpack('<HH', header[26:30])
+    source.fp.seek(info.header_offset + zipfile.sizeFileHeader + name_size
+                   + extra_size)
+    data = source.fp.read(info.compress_size)
+    new = copy.copy(info)
+    new.header_offset = target.fp.tell()
+    target.fp.write(new.FileHeader())
+    target.fp.write(data)
+    target.filelist.append(new)
+    target.NameToInfo[new.filename] = new
+    target.start_dir = target.fp.tell()
+    target._didModify = True
 
 
 def record_path(dest):
@@ -438,7 +504,8 @@ def export(dest):
             else None
     except ValueError:
         old = None
-    if not isinstance(old, dict) or set(old) != {'notebooks', 'figures'}:
+    if not isinstance(old, dict) or \
+            set(old) != {'notebooks', 'figures', 'anchors'}:
         old = None
         shutil.rmtree(dest, ignore_errors=True)  # an export of unknown age
     known = old['notebooks'] if old else {}
@@ -450,16 +517,24 @@ def export(dest):
                                                         'render.py')),
         LANGUAGE_INFO, sorted(ALL_EDITIONS))
     numbers = digest(BOOK.numbers)
-    done, changed = {}, False
+    marks = old['anchors'] if old else {}
+    anchored = {}
+    for src in sources:
+        rel = src.relative_to(EVAL_DIR).as_posix()
+        anchored[rel] = _anchors(src, marks.get(rel))
+    anchors = {rel: mark[1] for rel, mark in anchored.items()}
+    done, changed, fresh = {}, False, set()
     for src in sources:
         rel = src.relative_to(EVAL_DIR).as_posix()
         entry = known.get(rel)
-        if entry and entry[0] == _signature(src, tool, numbers, entry[1]) \
+        if entry and entry[0] == _signature(src, tool, numbers, entry[1],
+                                            anchors) \
                 and all(p.exists() for p in _outputs(dest, rel)):
             done[rel] = entry
             continue
-        _, links = export_one(src, dest)
-        done[rel] = [_signature(src, tool, numbers, links), links]
+        written, links = export_one(src, dest)
+        fresh.update(p.relative_to(dest).as_posix() for p in written)
+        done[rel] = [_signature(src, tool, numbers, links, anchors), links]
         changed = True
     for rel in set(known) - set(done):  # a notebook the book no longer has
         for path in _outputs(dest, rel):
@@ -472,10 +547,11 @@ def export(dest):
         for edition in ALL_EDITIONS:
             shutil.rmtree(dest / edition / 'img', ignore_errors=True)
         copy_figures(dest)
-        changed = True
+        changed, fresh = True, None
     if changed or not (dest / ZIP_NAME).exists():
-        _write_zip(dest)
-    write_entry(record, json.dumps({'notebooks': done, 'figures': figures}))
+        _write_zip(dest, fresh if old else None)
+    write_entry(record, json.dumps({'notebooks': done, 'figures': figures,
+                                    'anchors': anchored}))
     return dest
 
 

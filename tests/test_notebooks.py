@@ -1,6 +1,7 @@
 """Per-language notebooks: only their language's prose, every code cell,
 every output; and the language filter never drops neutral text."""
 import contextlib
+import json
 import os
 import pathlib
 import re
@@ -548,9 +549,10 @@ def test_an_export_with_nothing_changed_writes_nothing(tmp_path):
     assert rewritten(before, dest) == set()
 
 
-def test_a_changed_notebook_rewrites_it_its_linkers_and_the_zip(tmp_path):
-    """init_errors changed: it and the notebooks that link to it (their
-    links read its headings) are written again, conv_shapes is not."""
+def test_a_changed_notebook_rewrites_it_and_the_zip_only(tmp_path):
+    """init_errors saved again (its labels and headings the same): it is
+    written again, and the zip; deferred_init, which links to it, is not
+    (its links read only init_errors' headings), nor conv_shapes."""
     dest = notebooks.export(tmp_path / 'nb')
     before = mtimes(dest)
     src = EVAL / 'chapters' / 'init_errors.ipynb'
@@ -563,10 +565,36 @@ def test_a_changed_notebook_rewrites_it_its_linkers_and_the_zip(tmp_path):
     got = rewritten(before, dest)
     for edition in notebooks.ALL_EDITIONS:
         assert f'{edition}/chapters/init_errors.ipynb' in got
-        assert f'{edition}/chapters/deferred_init.ipynb' in got  # links it
+        assert f'{edition}/chapters/deferred_init.ipynb' not in got
         assert f'{edition}/chapters/conv_shapes.ipynb' not in got
         assert f'{edition}/img/deferred-init-stages.svg' not in got
     assert notebooks.ZIP_NAME in got
+
+
+def test_a_changed_heading_rewrites_the_notebooks_linking_to_it(
+        tmp_path, monkeypatch):
+    """The labelled heading of init_errors reworded: deferred_init links
+    to it, so it is written again, with the new cell; conv_shapes is not."""
+    eval_dir = tmp_path / 'eval'
+    shutil.copytree(EVAL, eval_dir)
+    monkeypatch.setattr(notebooks, 'EVAL_DIR', eval_dir)
+    dest = notebooks.export(tmp_path / 'nb')
+    before = mtimes(dest)
+    src = eval_dir / 'chapters' / 'init_errors.ipynb'
+    nb = json.loads(src.read_text(encoding='utf-8'))
+    cell = next(c for c in nb['cells'] if c['cell_type'] == 'markdown'
+                and ':label:`sec_init_errors`' in ''.join(c['source']))
+    text = ''.join(cell['source'])
+    assert text.startswith('# Two Initialization Errors'), text[:80]
+    cell['source'] = text.replace('# Two Initialization Errors',
+                                  '# Two Initialisation Errors', 1)
+    src.write_text(json.dumps(nb), encoding='utf-8')
+    notebooks.export(dest)
+    got = rewritten(before, dest)
+    for edition in notebooks.ALL_EDITIONS:
+        assert f'{edition}/chapters/init_errors.ipynb' in got
+        assert f'{edition}/chapters/deferred_init.ipynb' in got  # links it
+        assert f'{edition}/chapters/conv_shapes.ipynb' not in got
 
 
 def test_new_section_numbers_rewrite_every_notebook(tmp_path, monkeypatch):
@@ -598,3 +626,31 @@ def test_a_deleted_or_damaged_export_is_made_again(tmp_path):
     assert (dest / notebooks.ZIP_NAME).read_bytes() == zipped
     assert {n for n in before if n.endswith('.ipynb')} <= \
         rewritten(before, dest)
+
+
+def test_the_zip_is_updated_member_by_member(tmp_path):
+    """After one notebook changed, the zip's other members are copied from
+    the last zip (a file changed behind the export's back shows its old
+    bytes there), and the zip has the same bytes as one made from scratch
+    of the same files."""
+    dest = notebooks.export(tmp_path / 'nb')
+    behind = dest / 'en' / 'chapters' / 'conv_shapes.ipynb'
+    original = behind.read_bytes()
+    src = EVAL / 'chapters' / 'init_errors.ipynb'
+    st = src.stat()
+    try:
+        behind.write_bytes(b'{"changed": "behind the export"}')
+        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        notebooks.export(dest)
+    finally:
+        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
+    with zipfile.ZipFile(dest / notebooks.ZIP_NAME) as z:
+        assert z.testzip() is None
+        assert z.read('en/chapters/conv_shapes.ipynb') == original
+        fresh = z.read('ko/chapters/init_errors.ipynb')
+    assert fresh == (dest / 'ko' / 'chapters' / 'init_errors.ipynb') \
+        .read_bytes()
+    behind.write_bytes(original)
+    incremental = (dest / notebooks.ZIP_NAME).read_bytes()
+    notebooks._write_zip(dest)  # from scratch
+    assert (dest / notebooks.ZIP_NAME).read_bytes() == incremental
