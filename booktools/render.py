@@ -281,11 +281,15 @@ def _lean_doctrees(env):
 
 
 def patch_sphinx():
-    """Number figures from doctree skeletons, once per process."""
+    """Number figures from doctree skeletons, and answer the sidebar from
+    the navigation cache, once per process."""
+    from sphinx.builders.html import StandaloneHTMLBuilder
     from sphinx.environment.collectors.toctree import TocTreeCollector
     assign = TocTreeCollector.assign_figure_numbers
     if getattr(assign, 'booktools', False):
         return
+    StandaloneHTMLBuilder._get_local_toctree = _cached_local_toctree(
+        StandaloneHTMLBuilder._get_local_toctree)
 
     def assign_figure_numbers(self, env):
         env.get_doctree = _lean_doctrees(env)  # shadows the method
@@ -296,6 +300,83 @@ def patch_sphinx():
     assign_figure_numbers.booktools = True
     assign_figure_numbers.sphinx = assign  # Sphinx's own, for the tests
     TocTreeCollector.assign_figure_numbers = assign_figure_numbers
+
+
+# --- the navigation: every page lists every document's title ---------------
+# The theme's sidebar (and the previous/next links) of every page show every
+# document's title and number. Sphinx 5.3 rewrites after an edit only the
+# edited page, the root and the pages whose numbers moved: a retitled or
+# added chapter left the other pages' sidebars stale. `_titles_changed`
+# (an env-get-updated listener) has every page rewritten when a title, a
+# toctree or a title's number changed. Knowing that, the sidebar of a page
+# is a function of the page's name and the navigation state: it is resolved
+# once per state and page (`_cached_local_toctree`, under
+# _build/cache/navigation), instead of walking every document's toc on
+# every page written (work that grows with the book on every edit).
+
+NAVIGATION = BOOK.cache / 'navigation'
+
+
+def title_state(env):
+    """Every document's title and title number, and the toctrees: what the
+    sidebar and the previous/next links of every page show."""
+    return digest(
+        [(d, env.titles[d].pformat() if d in env.titles else None,
+          env.toc_secnumbers.get(d, {}).get(''))
+         for d in sorted(env.all_docs)],
+        sorted((k, list(v)) for k, v in env.toctree_includes.items()))
+
+
+def _titles_changed(app, env):
+    """env-get-updated: every page, when what each page's navigation shows
+    changed since the last build (none on a first build: all are new)."""
+    state = title_state(env)
+    old = getattr(env, 'booktools_titles', None)
+    env.booktools_titles = state  # pickled with the environment
+    if old is None or old == state:
+        return []
+    return sorted(env.found_docs)
+
+
+def navigation_state(builder):
+    """All a sidebar is made of besides its page's name: the titles and
+    tocs of every document, the toctrees, the section numbers, the HTML
+    configuration, Sphinx and this file."""
+    import sphinx
+    env = builder.env
+    return digest(
+        title_state(env),
+        [(d, env.tocs[d].pformat() if d in env.tocs else None)
+         for d in sorted(env.all_docs)],
+        sorted((d, sorted(n.items())) for d, n in env.toc_secnumbers.items()),
+        builder.build_info.config_hash, builder.build_info.tags_hash,
+        sphinx.__version__, pathlib.Path(__file__))
+
+
+def _cached_local_toctree(resolve):
+    """StandaloneHTMLBuilder._get_local_toctree, answered from the cache
+    when the navigation state is the one it was resolved in."""
+    import shutil
+
+    def local_toctree(self, docname, collapse=True, **kwargs):
+        folder = self.__dict__.get('booktools_navigation')
+        if folder is None:
+            folder = NAVIGATION / navigation_state(self)[:24]
+            if NAVIGATION.exists():  # older states' entries
+                for old in NAVIGATION.iterdir():
+                    if old != folder:
+                        shutil.rmtree(old, ignore_errors=True)
+            self.booktools_navigation = folder
+        entry = folder / digest(docname, collapse, sorted(
+            (k, repr(v)) for k, v in kwargs.items()))
+        html = read_entry(entry)
+        if html is None:
+            html = resolve(self, docname, collapse, **kwargs)
+            write_entry(entry, html)
+        return html
+    local_toctree.booktools = True
+    local_toctree.sphinx = resolve  # Sphinx's own, for the tests
+    return local_toctree
 
 
 def write_numbers(env):
@@ -336,6 +417,8 @@ def sphinx(builder, outdir):
                          status=None,
                          warning=warnings, warningiserror=strict,
                          keep_going=True)
+            # After Sphinx's own listener, which assigns the numbers.
+            app.connect('env-get-updated', _titles_changed, priority=900)
             app.build()
             failed = app.statuscode != 0
             if not failed and builder == 'html':
