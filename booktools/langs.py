@@ -8,6 +8,8 @@ and text that belongs to neither language is kept in every mode.
 """
 import re
 
+from booktools.layout import write_if_changed
+
 LANGS = ('en', 'ko', 'both')
 # Hangul syllables (가-힣), as a character-class body to build patterns with.
 SYLLABLES = '\uac00-\ud7a3'
@@ -167,3 +169,21 @@ def pairs(markdown):
     return [(en, ko) for en, ko in zip(found, found[1:])
             if en.lang == 'en' and ko.lang == 'ko' and BETWEEN_TWINS.fullmatch(
                 '\n'.join(lines[en.end:ko.line - 1]))]
+
+
+def mirror_tree(src_dir, dst_dir, lang='both'):
+    """Make dst_dir hold the same files as src_dir, touching only changes;
+    SVG figures keep only `lang`'s labels."""
+    wanted = set()
+    for src in sorted(src_dir.rglob('*')):
+        if src.is_file():
+            dst = dst_dir / src.relative_to(src_dir)
+            wanted.add(dst)
+            data = src.read_bytes()
+            if src.suffix == '.svg':
+                data = select_svg(data.decode('utf-8'), lang)
+            write_if_changed(dst, data)
+    if dst_dir.exists():
+        for dst in dst_dir.rglob('*'):
+            if dst.is_file() and dst not in wanted:
+                dst.unlink()

@@ -197,3 +197,14 @@ def read_entry(path):
 
 def write_entry(path, text):
     write_atomic(path, digest(text) + '\n' + text)
+
+
+def write_if_changed(path, data):
+    """Keep mtimes of unchanged files, so that warm builds reuse everything."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode('utf-8')
+    if path.exists() and path.read_bytes() == data:
+        return False
+    path.write_bytes(data)
+    return True

@@ -99,7 +99,8 @@ def check(root=ROOT):
     text = path.read_text()
     entries = {name: (version, hashes)
                for name, version, hashes, _ in locked(text)}
-    for name, (version, number) in direct(root).items():
+    pinned = direct(root)
+    for name, (version, number) in pinned.items():
         if name not in entries:
             raise BookError(f'requirements.txt:{number}: {name} is not in '
                             f'{LOCK} — run `make lock`')
@@ -107,7 +108,6 @@ def check(root=ROOT):
             raise BookError(
                 f'requirements.txt:{number}: pins {name}=={version} but '
                 f'{LOCK} has {name}=={entries[name][0]} — run `make lock`')
-    pinned = direct(root)
     for name, version, _, why in locked(text):
         if name not in pinned and any(w.startswith('-r ') or
                                       w == 'requirements.txt' for w in why):

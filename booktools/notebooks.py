@@ -372,18 +372,10 @@ def export_one(src, dest):
 
 
 def copy_figures(dest):
-    """img/ for every edition: an SVG's labels in the edition's language."""
+    """img/ for every edition: an SVG's labels in the edition's language;
+    unchanged files keep their dates, and figures gone from img/ go."""
     for edition, lang in ALL_EDITIONS.items():
-        for path in sorted((ROOT / 'img').rglob('*')):
-            if not path.is_file():
-                continue
-            tgt = dest / edition / 'img' / path.relative_to(ROOT / 'img')
-            tgt.parent.mkdir(parents=True, exist_ok=True)
-            if path.suffix == '.svg':
-                tgt.write_text(langs.select_svg(
-                    path.read_text(encoding='utf-8'), lang), encoding='utf-8')
-            else:
-                shutil.copyfile(path, tgt)
+        langs.mirror_tree(ROOT / 'img', dest / edition / 'img', lang)
 
 
 def _signature(src, tool, numbers, links, anchors):
@@ -544,8 +536,6 @@ def export(dest):
     figures = [tool, [[p.relative_to(ROOT).as_posix(), stat_key(p)]
                       for p in images]]
     if not old or old['figures'] != figures:
-        for edition in ALL_EDITIONS:
-            shutil.rmtree(dest / edition / 'img', ignore_errors=True)
         copy_figures(dest)
         changed, fresh = True, None
     if changed or not (dest / ZIP_NAME).exists():

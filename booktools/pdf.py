@@ -40,7 +40,8 @@ import sys
 
 from booktools import BookError, ROOT, config, langs, quiz, twins
 from booktools.book import notebook_sources
-from booktools.layout import BOOK, Layout, Stamp, digest, one_build_at_a_time
+from booktools.layout import BOOK, Layout, Stamp, digest, one_build_at_a_time, \
+    write_if_changed
 from booktools.nbfast import nbformat
 
 EVAL_DIR = BOOK.eval
@@ -69,17 +70,6 @@ def shown(path):
     """A path relative to the book if it is in it, else absolute."""
     path = pathlib.Path(path).resolve()
     return rel(path) if ROOT in path.parents else str(path)
-
-
-def write_if_changed(path, data):
-    """Keep mtimes of unchanged files, so that warm builds reuse everything."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        data = data.encode('utf-8')
-    if path.exists() and path.read_bytes() == data:
-        return False
-    path.write_bytes(data)
-    return True
 
 
 # --------------------------------------------------------------------------
@@ -140,24 +130,6 @@ def edition_config(edition):
     return cfg, fonts, code
 
 
-def mirror_tree(src_dir, dst_dir, lang='both'):
-    """Make dst_dir hold the same files as src_dir, touching only changes;
-    SVG figures keep only `lang`'s labels."""
-    wanted = set()
-    for src in sorted(src_dir.rglob('*')):
-        if src.is_file():
-            dst = dst_dir / src.relative_to(src_dir)
-            wanted.add(dst)
-            data = src.read_bytes()
-            if src.suffix == '.svg':
-                data = langs.select_svg(data.decode('utf-8'), lang)
-            write_if_changed(dst, data)
-    if dst_dir.exists():
-        for dst in dst_dir.rglob('*'):
-            if dst.is_file() and dst not in wanted:
-                dst.unlink()
-
-
 # Put first in a stale Korean block: LaTeX (a raw block pandoc passes on to
 # Sphinx) for the margin note that conf_overrides() defines.
 STALE_MARK = '```{=latex}\n\\booktoolstwinstale\n```'
@@ -214,7 +186,7 @@ def prepare(edition, sources):
             old.unlink()
     for res in cfg['build'].get('resources', '').split():
         if (ROOT / res).is_dir():
-            mirror_tree(ROOT / res, proj / res, lang)
+            langs.mirror_tree(ROOT / res, proj / res, lang)
         elif (ROOT / res).is_file():
             write_if_changed(proj / res, (ROOT / res).read_bytes())
     render_rst(proj, conf_overrides(cfg, fonts, code, PAPER[edition]))
