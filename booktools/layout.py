@@ -54,6 +54,19 @@ class Layout:
     def doctrees(self, builder):
         return self.build / 'doctrees' / builder
 
+    @classmethod
+    def of_sphinx(cls, app):
+        """The layout of the project a Sphinx application builds: the one
+        whose rst folder is Sphinx's source folder (the book's, or a PDF
+        edition's scratch project)."""
+        srcdir = pathlib.Path(app.srcdir).resolve()
+        for root in srcdir.parents:
+            if (root / 'config.ini').exists():
+                layout = cls(root)
+                if layout.rst.resolve() == srcdir:
+                    return layout
+        raise ValueError(f'{srcdir}: not the rst folder of a d2lbook project')
+
     def rel(self, path):
         return os.path.relpath(path, self.root)
 

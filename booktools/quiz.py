@@ -172,21 +172,42 @@ def check_outputs(questions, notebook):
     return found
 
 
-def check_book(chapters, eval_dir):
+def check_book(chapters, eval_dir, record=None):
     """Raise BookError naming file:line for every quiz that is incomplete or
-    disagrees with the evaluated notebooks under eval_dir/chapters."""
-    import nbformat
-    errors = []
+    disagrees with the evaluated notebooks under eval_dir/chapters. With a
+    `record` file, a chapter whose source and evaluated notebook have the
+    stat they had when it last passed (under this same file) is not read
+    again; the record is rewritten with the chapters that pass."""
+    import json
+    import pathlib
+    from booktools.layout import stat_key, write_atomic
+    from booktools.nbfast import nbformat
+    tool = stat_key(pathlib.Path(__file__))
+    known = {}
+    if record is not None:
+        try:
+            known = json.loads(record.read_text(encoding='utf-8'))
+            if not isinstance(known, dict) or known.get('') != tool:
+                known = {}
+        except (FileNotFoundError, ValueError):
+            known = {}
+    passed, errors = {'': tool}, []
     for path in chapters:
+        nb_path = eval_dir / 'chapters' / f'{path.stem}.ipynb'
+        mark = [stat_key(path), nb_path.exists() and stat_key(nb_path)]
+        if known.get(path.name) == mark:
+            passed[path.name] = mark
+            continue
         text = path.read_text(encoding='utf-8')
         questions = parse(text, path)
-        if not questions:
-            continue
         found = [p for q in questions for p in validate(q)]
-        nb_path = eval_dir / 'chapters' / f'{path.stem}.ipynb'
-        if nb_path.exists():
+        if questions and nb_path.exists():
             found += check_outputs(questions, nbformat.read(nb_path, 4))
         errors += [f'chapters/{path.name}:{n}: {m}' for n, m in sorted(found)]
+        if not found:
+            passed[path.name] = mark
+    if record is not None:
+        write_atomic(record, json.dumps(passed))
     if errors:
         raise BookError('\n'.join(errors))
 
@@ -245,13 +266,13 @@ def html(question, number):
 def setup(app):
     """Sphinx hook: quiz literal blocks become questions (HTML), and the
     build fails if a question is incomplete or disagrees with its output."""
-    import pathlib
     from docutils import nodes
 
     def check(app):
-        build = pathlib.Path(app.doctreedir).parent.parent
-        root = build.parent
-        check_book(sorted((root / 'chapters').glob('*.md')), build / 'eval')
+        from booktools.layout import Layout
+        layout = Layout.of_sphinx(app)
+        check_book(sorted((layout.root / 'chapters').glob('*.md')),
+                   layout.eval, layout.cache / 'quiz-checked.json')
 
     def transform(app, doctree):
         blocks = [b for b in doctree.traverse(nodes.literal_block)

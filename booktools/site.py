@@ -739,9 +739,13 @@ PAGE_LINKS = BOOK.cache / 'page-links.json'
 
 
 def page_links(html_dir):
-    """Every local file the pages link to. A page unchanged since the last
-    build (same stat) is not read again: its links are recorded."""
+    """Every file under _static/ that the pages link to (the only links
+    prune_static looks at: each page's sidebar also links every other page,
+    and resolving those grew with the square of the book). A page unchanged
+    since the last build (same stat) is not read again: its links are
+    recorded; each distinct link is resolved once."""
     html_dir = pathlib.Path(html_dir).resolve()
+    static = html_dir / '_static'
     try:
         record = json.loads(PAGE_LINKS.read_text(encoding='utf-8'))
         if not isinstance(record, dict):
@@ -759,11 +763,12 @@ def page_links(html_dir):
             text = page.read_text(encoding='utf-8', errors='replace')
             links = sorted({os.path.relpath(t, html_dir) for m in
                             REF_HTML.finditer(text)
-                            if (t := _local(m.group(1), page.parent))})
+                            if (t := _local(m.group(1), page.parent))
+                            and t.is_relative_to(static)})
         new[name] = [mark, links]
-        found |= {(html_dir / link).resolve() for link in links}
+        found.update(links)
     write_atomic(PAGE_LINKS, json.dumps(new))
-    return found
+    return {(html_dir / link).resolve() for link in found}
 
 
 def prune_static(html_dir):

@@ -1,6 +1,7 @@
 """Self-check questions (booktools/quiz.py): the form is validated with
 file:line errors, marked answers agree with the evaluated outputs, and the
 site renders them as working radio groups."""
+import json
 import pathlib
 
 import pytest
@@ -100,6 +101,40 @@ def test_the_books_marked_answers_agree_with_its_outputs(tmp_path):
     with pytest.raises(BookError) as e:
         quiz.check_book([chapters / 'deferred_init.md'], EVAL)
     assert f'chapters/deferred_init.md:{line}:' in str(e.value)
+
+
+def test_a_passed_chapter_is_not_checked_again_until_it_changes(
+        tmp_path, monkeypatch):
+    """With a record, the build re-reads only the chapters (or evaluated
+    notebooks) whose stat changed since they passed; a failing chapter is
+    not recorded, so it fails again."""
+    chapters = tmp_path / 'chapters'
+    chapters.mkdir()
+    for path in LESSONS:
+        (chapters / path.name).write_bytes(path.read_bytes())
+    copies = sorted(chapters.glob('*.md'))
+    record = tmp_path / 'quiz-checked.json'
+    quiz.check_book(copies, EVAL, record)
+    assert set(json.loads(record.read_text())) == {'', *(p.name for p in
+                                                         copies)}
+    read = []
+    real = quiz.parse
+    monkeypatch.setattr(quiz, 'parse', lambda text, path=None: (
+        read.append(pathlib.Path(path).name), real(text, path))[1])
+    quiz.check_book(copies, EVAL, record)
+    assert read == []
+    edited = chapters / 'deferred_init.md'
+    src = edited.read_text(encoding='utf-8')
+    wrong = src.replace('- [x] `(256, 0)`', '- [ ] `(256, 0)`', 1).replace(
+        '- [ ] `(256, 20)`', '- [x] `(256, 20)`', 1)
+    edited.write_text(wrong, encoding='utf-8')
+    for _ in range(2):  # not recorded as passed: it fails every time
+        with pytest.raises(BookError, match='chapters/deferred_init.md:'):
+            quiz.check_book(copies, EVAL, record)
+    assert read == ['deferred_init.md', 'deferred_init.md']
+    edited.write_text(src, encoding='utf-8')
+    quiz.check_book(copies, EVAL, record)
+    assert read[2:] == ['deferred_init.md']
 
 
 def test_lint_reports_an_incomplete_question(tmp_path):

@@ -59,3 +59,19 @@ def test_a_notebook_in_one_language_has_followable_toc_links():
     assert ko.metadata['language'] == 'ko'
     assert nb.cells[0].source.startswith('# Book / 책')  # the input stays
     assert notebooks.convert(nb, 'both', ctx).metadata['language'] == 'en'
+
+
+def test_the_layout_of_a_sphinx_app_is_its_projects(tmp_path):
+    import pytest
+    from booktools import ROOT
+    app = SimpleNamespace(srcdir=str(layout.BOOK.rst))
+    assert layout.Layout.of_sphinx(app).root == ROOT
+    project = tmp_path / 'edition'
+    project.mkdir()
+    for name in ('config.ini', 'index.md'):
+        (project / name).write_bytes((ROOT / name).read_bytes())
+    copy = layout.Layout(project)
+    found = layout.Layout.of_sphinx(SimpleNamespace(srcdir=str(copy.rst)))
+    assert found.root == project and found.cache == copy.cache
+    with pytest.raises(ValueError, match='not the rst folder'):
+        layout.Layout.of_sphinx(SimpleNamespace(srcdir=str(copy.eval)))
