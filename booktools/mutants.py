@@ -61,6 +61,17 @@ MUTANTS = [
     ('both-languages-everywhere', 'booktools/langs.py',
      "    if lang == 'both' or SEP not in text:", '    if True:',
      ['tests/test_unit_pure.py', 'tests/test_site.py']),
+    ('retitle-leaves-sidebars-stale', 'booktools/render.py',
+     "    if old is None or old == state:", '    if True:',
+     ['tests/test_render.py']),
+    ('linkers-ignore-headings', 'booktools/notebooks.py',
+     "            [[rel, anchors.get(rel)] for rel in links]]",
+     "            [[rel, None] for rel in links]]",
+     ['tests/test_notebooks.py']),
+    ('zip-rereads-everything', 'booktools/notebooks.py',
+     "                if old is not None and name not in fresh and name in kept:",
+     "                if False:",
+     ['tests/test_notebooks.py']),
 ]
 
 IGNORE = shutil.ignore_patterns('.git', BOOK.build.name, '.venv', 'node_modules',

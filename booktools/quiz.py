@@ -268,7 +268,7 @@ def setup(app):
     build fails if a question is incomplete or disagrees with its output."""
     from docutils import nodes
 
-    def check(app):
+    def check(app, env, docnames):
         from booktools.layout import Layout
         layout = Layout.of_sphinx(app)
         check_book(sorted((layout.root / 'chapters').glob('*.md')),
@@ -281,7 +281,10 @@ def setup(app):
             q = parse('```quiz\n' + block.astext() + '\n```')[0]
             block.replace_self(nodes.raw('', html(q, n), format='html'))
 
-    app.connect('builder-inited', check)
+    # As the build starts reading, not when Sphinx starts: the HTML build
+    # makes its Sphinx while the evaluated notebooks are still being written
+    # (booktools.render.prepare_html).
+    app.connect('env-before-read-docs', check)
     app.connect('doctree-read', transform)
 
 

@@ -280,16 +280,65 @@ def _lean_doctrees(env):
     return get_doctree
 
 
+class _Ids:
+    """What StandardDomain._resolve_numref_xref reads of the target's
+    doctree (`.ids`), from its skeleton."""
+
+    def __init__(self, lean):
+        from docutils import nodes
+        self.ids = {}
+        for node in lean.findall(nodes.Element):
+            for ident in node.get('ids', ()):
+                self.ids.setdefault(ident, node)
+
+
+def _lean_numref(resolve):
+    """Sphinx 5.3 unpickles the whole doctree of a :numref:'s target document
+    for every reference, to look at one node: a section (its id) or a
+    numbered node, which the skeleton above holds whole. The skeleton
+    answers (each document's once per build); a label on anything it does
+    not hold goes to Sphinx's own lookup, so warnings stay Sphinx's."""
+    def resolve_numref(self, env, fromdocname, builder, typ, target, node,
+                       contnode):
+        if target in self.labels:
+            docname, labelid, _ = self.labels[target]
+        else:
+            docname, labelid = self.anonlabels.get(target, ('', ''))
+        memo = builder.__dict__.setdefault('booktools_ids', {})
+        if docname and docname not in memo:
+            try:
+                memo[docname] = _Ids(_lean_doctrees(env)(docname))
+            except OSError:
+                memo[docname] = None
+        lean = memo.get(docname)
+        if lean is None or labelid not in lean.ids:
+            return resolve(self, env, fromdocname, builder, typ, target, node,
+                           contnode)
+        env.get_doctree = lambda name: lean if name == docname else \
+            type(env).get_doctree(env, name)
+        try:
+            return resolve(self, env, fromdocname, builder, typ, target, node,
+                           contnode)
+        finally:
+            del env.get_doctree
+    resolve_numref.booktools = True
+    resolve_numref.sphinx = resolve  # Sphinx's own, for the tests
+    return resolve_numref
+
+
 def patch_sphinx():
-    """Number figures from doctree skeletons, and answer the sidebar from
-    the navigation cache, once per process."""
+    """Number figures and resolve :numref: from doctree skeletons, and
+    answer the sidebar from the navigation cache, once per process."""
     from sphinx.builders.html import StandaloneHTMLBuilder
+    from sphinx.domains.std import StandardDomain
     from sphinx.environment.collectors.toctree import TocTreeCollector
     assign = TocTreeCollector.assign_figure_numbers
     if getattr(assign, 'booktools', False):
         return
     StandaloneHTMLBuilder._get_local_toctree = _cached_local_toctree(
         StandaloneHTMLBuilder._get_local_toctree)
+    StandardDomain._resolve_numref_xref = _lean_numref(
+        StandardDomain._resolve_numref_xref)
 
     def assign_figure_numbers(self, env):
         env.get_doctree = _lean_doctrees(env)  # shadows the method
@@ -394,40 +443,109 @@ def write_numbers(env):
     write_atomic(BOOK.numbers, text)
 
 
-def sphinx(builder, outdir):
-    """Sphinx in this process (no second interpreter start-up); every
-    warning is reported against the Markdown source, and fails the build
-    unless config.ini says `warning_is_error = False`."""
-    import io
-    from booktools import config
-    strict = config.warning_is_error()
-    patch_sphinx()
-    from sphinx.application import Sphinx
-    from sphinx.errors import SphinxError
-    from sphinx.util.console import nocolor
-    nocolor()  # plain text, so warnings can be read and mapped
-    from sphinx.util.docutils import docutils_namespace, patch_docutils
-    warnings = io.StringIO()
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        with patch_docutils(BOOK.rst), docutils_namespace():
-            app = Sphinx(str(BOOK.rst), str(BOOK.rst), str(outdir),
-                         str(BOOK.doctrees(builder)), builder,
-                         status=None,
-                         warning=warnings, warningiserror=strict,
-                         keep_going=True)
+class OpenSphinx:
+    """A Sphinx application on the book's rst folder, made but not built
+    yet, inside docutils' namespace (left by `close`)."""
+
+    def __init__(self, builder, outdir, strict):
+        import contextlib
+        import io
+        patch_sphinx()
+        from sphinx.application import Sphinx
+        from sphinx.util.console import nocolor
+        from sphinx.util.docutils import docutils_namespace, patch_docutils
+        nocolor()  # plain text, so warnings can be read and mapped
+        self.builder, self.strict = builder, strict
+        self.conf = None  # conf.py as it was read, when made ahead
+        self.warnings = io.StringIO()
+        self.stack = contextlib.ExitStack()
+        cwd = os.getcwd()
+        os.chdir(ROOT)
+        try:
+            self.stack.enter_context(patch_docutils(BOOK.rst))
+            self.stack.enter_context(docutils_namespace())
+            self.app = Sphinx(str(BOOK.rst), str(BOOK.rst), str(outdir),
+                              str(BOOK.doctrees(builder)), builder,
+                              status=None, warning=self.warnings,
+                              warningiserror=strict, keep_going=True)
             # After Sphinx's own listener, which assigns the numbers.
-            app.connect('env-get-updated', _titles_changed, priority=900)
-            app.build()
-            failed = app.statuscode != 0
-            if not failed and builder == 'html':
-                write_numbers(app.env)
+            self.app.connect('env-get-updated', _titles_changed, priority=900)
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            os.chdir(cwd)
+
+    def close(self):
+        self.stack.close()
+
+
+def prepare_html():
+    """The HTML build's Sphinx, made while the main process evaluates and
+    writes reST (Sphinx's start-up reads the environment of the last build,
+    about a quarter second in a book of 160 notebooks), or None when it
+    cannot be made ahead: no earlier build, or a conf.py not finished or
+    changing while it was read. `sphinx` uses it only if conf.py is, after
+    the rst step, the file it read."""
+    from booktools import config
+    conf = BOOK.rst / 'conf.py'
+    try:
+        before = conf.read_bytes()
+    except FileNotFoundError:
+        return None
+    if CONF_OVERRIDES.encode('utf-8') not in before or not \
+            (BOOK.doctrees('html') / 'environment.pickle').exists():
+        return None
+    try:
+        made = OpenSphinx('html', BOOK.html, config.warning_is_error())
+    except Exception:  # noqa: BLE001  made again, and reported, by sphinx()
+        return None
+    if conf.read_bytes() != before:  # d2lbook rewrote it meanwhile
+        made.close()
+        return None
+    made.conf = before
+    return made
+
+
+def sphinx(builder, outdir, made=None):
+    """Sphinx in this process (no second interpreter start-up), with the
+    application `made` ahead by prepare_html if it still fits; every
+    warning is reported against the Markdown source, and fails the build
+    unless config.ini says `warning_is_error = False`. True if it built
+    with the application made ahead."""
+    from booktools import config
+    from sphinx.errors import SphinxError
+    strict = config.warning_is_error()
+    if made is not None and (made.builder != builder or made.strict != strict
+                             or made.conf != (BOOK.rst / 'conf.py')
+                             .read_bytes()):
+        made.close()
+        made = None
+    warnings = made.warnings if made else None
+    ahead = made is not None
+    cwd = os.getcwd()
+    try:
+        if made is None:
+            made = OpenSphinx(builder, outdir, strict)
+            warnings = made.warnings
+        os.chdir(ROOT)
+        app = made.app
+        app.build()
+        failed = app.statuscode != 0
+        if not failed and builder == 'html':
+            write_numbers(app.env)
     except SphinxError as e:
+        if isinstance(getattr(e, 'orig_exc', None), BookError):
+            raise e.orig_exc from None  # a listener's own (quiz.py): as is
         failed = True
+        if warnings is None:
+            import io
+            warnings = io.StringIO()
         warnings.write(f'\n{e}\n')
     finally:
         os.chdir(cwd)
+        if made is not None:
+            made.close()
     if failed or (strict and warnings.getvalue().strip()):
         problems = explain_sphinx(warnings.getvalue())
         raise BookError('\n'.join(problems) if problems else
@@ -436,6 +554,7 @@ def sphinx(builder, outdir):
         for problem in explain_sphinx(warnings.getvalue()) or [
                 warnings.getvalue().strip()]:
             print(f'warning: {problem}', file=sys.stderr, flush=True)
+    return ahead
 
 
 # Imported by the rendering process while the main one evaluates: most of
@@ -495,11 +614,13 @@ def _render(conn, other_end, parent):
     try:
         warm_imports()
         from booktools import site
+        site.warm()
+        made = prepare_html()  # while the main process evaluates
         if conn.recv() != 'render':
             return
         timed(timings, 'sphinx', lambda: (
             finish_conf(BOOK.rst / 'conf.py', site.CONF_OVERRIDES),
-            sphinx('html', BOOK.html)))
+            timings.update(ahead=int(sphinx('html', BOOK.html, made)))))
         timed(timings, 'stale', remove_stale_pages)
         conn.send(('rendered', None))  # the notebooks read the pages
         if conn.recv() != 'finalize':

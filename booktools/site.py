@@ -375,6 +375,21 @@ def finalize_page(html, page, html_dir, twin_state=None):
     return str(soup)
 
 
+def warm():
+    """Do once in this process what the first finalized page would pay for:
+    Beautiful Soup's entity tables (built on the first `&name;` it reads)
+    and the CSS selectors of the post-processing (soupsieve compiles and
+    keeps them). `make serve` and the renderer call it while they wait."""
+    sample = ('<!DOCTYPE html><html><head><title>T</title></head><body>'
+              '<header></header><div class="document"><h1>T / 티<a '
+              'class="headerlink" href="#t">&para;</a></h1><p>&amp;</p>'
+              '</div></body></html>')
+    try:
+        finalize_page(sample, BOOK.html / 'warm.html', BOOK.html, None)
+    except Exception:  # noqa: BLE001  only time is at stake; the build
+        pass           # itself reports whatever this ran into
+
+
 # --- stale Korean twins ----------------------------------------------------
 
 def twin_states():

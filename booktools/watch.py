@@ -145,7 +145,7 @@ def is_stale(files):
 def warm():
     """Import, once, what every build would otherwise import again, and do
     the first-use work that compiles something once per process."""
-    from booktools import execute, render
+    from booktools import execute, render, site
     from booktools.book import notebook_sources
     from booktools.nbfast import nbformat
     render.warm_imports(('d2lbook.build', 'd2lbook.config', 'd2lbook.rst',
@@ -159,6 +159,7 @@ def warm():
     docutils.core.publish_doctree(  # docutils' reST patterns
         'Title\n=====\n\n*a* ``b`` :math:`c`\n\n- d\n\n.. code:: python\n\n'
         '   e = 1\n', settings_overrides={'report_level': 5})
+    site.warm()  # Beautiful Soup's tables, the pages' selectors
 
 
 def failed(message):

@@ -235,3 +235,26 @@ def test_the_pdf_has_numbered_review_questions_and_answers_at_the_end():
     assert 'Question 1.' in flat and 'Answer 1:' in flat
     right = ' '.join(q.right[0].explain['en'].split()[:5])
     assert flat.find(right, answers) > answers
+
+
+def test_a_wrong_marked_answer_fails_the_build_naming_its_line(book):
+    """Through `make html`'s build of a copy: the message is the quiz's own
+    `file:line: problem — fix`, and once the answer is right again (the
+    failing chapter was not recorded as passed) the build succeeds."""
+    from conftest import build
+    src = book / 'chapters' / 'deferred_init.md'
+    good = src.read_text(encoding='utf-8')
+    wrong = good.replace('- [x] `(256, 0)`', '- [ ] `(256, 0)`', 1).replace(
+        '- [ ] `(256, 20)`', '- [x] `(256, 20)`', 1)
+    assert wrong != good
+    src.write_text(wrong, encoding='utf-8')
+    line = 1 + wrong[:wrong.index('- [x] `(256, 20)`')].count('\n')
+    result = build(book)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out
+    assert f'chapters/deferred_init.md:{line}: quiz\'s marked answer' in out
+    assert 'mark the option that matches' in out
+    assert 'Handler' not in out and 'Traceback' not in out, out
+    src.write_text(good, encoding='utf-8')
+    result = build(book)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -130,3 +130,91 @@ def test_a_retitled_chapter_reaches_every_pages_navigation(book):
         nav = re.search(r'<div class="globaltoc">.*?</nav>', html, re.S)
         assert nav, page
         assert english + ' Retitled' in nav.group(0), page
+
+
+def test_numrefs_from_skeletons_are_sphinxs(app, tmp_path, monkeypatch):
+    """Every label of the book, referenced by :numref: from the front page:
+    the node resolved from the skeletons is the one Sphinx makes."""
+    from docutils import nodes
+    from sphinx import addnodes
+    from sphinx.domains.std import StandardDomain
+    render.patch_sphinx()
+    lean = StandardDomain._resolve_numref_xref
+    assert lean.booktools
+    monkeypatch.setattr(render, 'SKELETONS', tmp_path / 'skeletons')
+    std = app.env.get_domain('std')
+    labels = sorted(label for label, (doc, _, _) in std.labels.items()
+                    if doc and doc in app.env.found_docs)
+    resolved = 0
+    for label in labels:
+        def reference():
+            xref = addnodes.pending_xref('', refdomain='std',
+                                         reftype='numref', reftarget=label,
+                                         refexplicit=False, refdoc='index')
+            return xref, nodes.inline(label, label)
+        got = lean(std, app.env, 'index', app.builder, 'numref', label,
+                   *reference())
+        want = lean.sphinx(std, app.env, 'index', app.builder, 'numref',
+                           label, *reference())
+        assert (got is None) == (want is None), label
+        if want is not None:
+            assert got.pformat() == want.pformat(), label
+            resolved += isinstance(want, addnodes.number_reference)
+    assert resolved >= 10, labels  # sections and the figure
+    assert 'get_doctree' not in vars(app.env)  # the method again
+    assert list((tmp_path / 'skeletons').glob('**/*.pickle'))
+
+
+def test_the_html_build_makes_its_sphinx_ahead_from_a_finished_conf(
+        tmp_path, monkeypatch):
+    """The renderer makes Sphinx (the last build's environment loaded)
+    while the main process evaluates, remembering the conf.py it read; a
+    conf.py that d2lbook wrote but booktools did not finish yet is not
+    used ahead."""
+    made = render.prepare_html()
+    assert made is not None
+    try:
+        assert made.conf == (BOOK.rst / 'conf.py').read_bytes()
+        assert render.CONF_OVERRIDES.encode() in made.conf
+        assert set(made.app.env.all_docs) >= {'index',
+                                              'chapters/deferred_init'}
+        assert made.app.builder.name == 'html'
+    finally:
+        made.close()
+    from booktools.layout import Layout
+    (tmp_path / 'config.ini').write_bytes((ROOT / 'config.ini').read_bytes())
+    (tmp_path / 'index.md').write_bytes((ROOT / 'index.md').read_bytes())
+    scratch = Layout(tmp_path)
+    scratch.rst.mkdir(parents=True)
+    text = (BOOK.rst / 'conf.py').read_text(encoding='utf-8')
+    (scratch.rst / 'conf.py').write_text(
+        text[:text.index(render.CONF_OVERRIDES)], encoding='utf-8')
+    monkeypatch.setattr(render, 'BOOK', scratch)
+    assert render.prepare_html() is None
+
+
+def test_a_rebuild_uses_the_sphinx_made_ahead_unless_conf_changed(book):
+    """timings.json says whether Sphinx was made ahead: after a prose edit
+    it was; after config.ini changed conf.py (a new release number) the one
+    made ahead read the old conf.py and a new one builds, with the new
+    value on the pages."""
+    import json
+    from conftest import build
+    from booktools.layout import Layout
+    timings = Layout(book).timings
+    assert build(book).returncode == 0
+    src = book / 'chapters' / 'init_errors.md'
+    text = src.read_text(encoding='utf-8')
+    src.write_text(text.replace('::: en\n', '::: en\nEdited. ', 1),
+                   encoding='utf-8')
+    result = build(book)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(timings.read_text())['ahead'] == 1
+    config = book / 'config.ini'
+    config.write_text(config.read_text(encoding='utf-8').replace(
+        'release = 0.1.0', 'release = 0.1.1'), encoding='utf-8')
+    result = build(book)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(timings.read_text())['ahead'] == 0
+    conf = (Layout(book).rst / 'conf.py').read_text(encoding='utf-8')
+    assert "release = '0.1.1'" in conf or 'release = "0.1.1"' in conf, conf
