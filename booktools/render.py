@@ -616,6 +616,10 @@ def _render(conn, other_end, parent):
         from booktools import site
         site.warm()
         made = prepare_html()  # while the main process evaluates
+        # The environment just read, the imports and the pages' tables stay
+        # for the life of this process: the collector need not walk them.
+        import gc
+        gc.freeze()
         if conn.recv() != 'render':
             return
         timed(timings, 'sphinx', lambda: (

@@ -160,6 +160,13 @@ def warm():
         'Title\n=====\n\n*a* ``b`` :math:`c`\n\n- d\n\n.. code:: python\n\n'
         '   e = 1\n', settings_overrides={'report_level': 5})
     site.warm()  # Beautiful Soup's tables, the pages' selectors
+    # What was imported stays: the collector need not walk it again in
+    # every build forked from here (it walked the whole inherited heap on
+    # every collection, and touched its pages, costing a rebuild of a large
+    # book a few tenths of a second).
+    import gc
+    gc.collect()
+    gc.freeze()
 
 
 def failed(message):
