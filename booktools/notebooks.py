@@ -420,7 +420,7 @@ def _write_zip(dest, fresh=None):
     names = sorted(path.relative_to(dest).as_posix()
                    for path in dest.rglob('*')
                    if path.is_file() and not path.name.startswith(ZIP_NAME))
-    old = None
+    old, kept = None, {}
     if fresh is not None:
         try:
             old = zipfile.ZipFile(dest / ZIP_NAME)
@@ -428,24 +428,39 @@ def _write_zip(dest, fresh=None):
         except (OSError, zipfile.BadZipFile):
             old = None
     try:
-        with zipfile.ZipFile(part, 'w', zipfile.ZIP_DEFLATED) as z:
-            for name in names:
-                if old is not None and name not in fresh and name in kept:
-                    _copy_member(old, kept[name], z)
-                    continue
-                # A fixed date keeps the zip identical from build to build.
-                info = zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                z.writestr(info, (dest / name).read_bytes())
+        try:
+            _zip_members(part, dest, names, old, kept, fresh)
+        except (AttributeError, zipfile.BadZipFile) as e:
+            # zipfile's internals moved (another Python), or a damaged
+            # member: a zip from scratch is only slower.
+            print(f'[notebooks] {ZIP_NAME}: made from scratch '
+                  f'({type(e).__name__}: {e})', file=sys.stderr)
+            _zip_members(part, dest, names, None, {}, None)
     finally:
         if old is not None:
             old.close()
     os.replace(part, dest / ZIP_NAME)
 
 
+def _zip_members(part, dest, names, old, kept, fresh):
+    with zipfile.ZipFile(part, 'w', zipfile.ZIP_DEFLATED) as z:
+        for name in names:
+            if old is not None and name not in fresh and name in kept:
+                _copy_member(old, kept[name], z)
+                continue
+            # A fixed date keeps the zip identical from build to build.
+            info = zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, (dest / name).read_bytes())
+
+
 def _copy_member(source, info, target):
     """Append `info`'s member of the open zip `source` to the zip `target`
-    (open for writing) without decompressing it."""
+    (open for writing) without decompressing it. It uses what CPython
+    3.11's zipfile keeps of an open zip (`fp`, `filelist`, `NameToInfo`,
+    `start_dir`); should those change, the AttributeError makes
+    `_write_zip` start from scratch, and tests/test_notebooks.py compares
+    the bytes with a zip made from scratch."""
     import copy
     import struct
     source.fp.seek(info.header_offset)

@@ -172,6 +172,10 @@ def check_outputs(questions, notebook):
     return found
 
 
+# Under a project's _build/cache: the chapters whose questions passed.
+RECORD = 'quiz-checked.json'
+
+
 def check_book(chapters, eval_dir, record=None):
     """Raise BookError naming file:line for every quiz that is incomplete or
     disagrees with the evaluated notebooks under eval_dir/chapters. With a
@@ -180,9 +184,12 @@ def check_book(chapters, eval_dir, record=None):
     again; the record is rewritten with the chapters that pass."""
     import json
     import pathlib
+    import sys
     from booktools.layout import stat_key, write_atomic
     from booktools.nbfast import nbformat
-    tool = stat_key(pathlib.Path(__file__))
+    from booktools import langs
+    tool = [stat_key(pathlib.Path(m.__file__))
+            for m in (sys.modules[__name__], langs)]
     known = {}
     if record is not None:
         try:
@@ -272,7 +279,7 @@ def setup(app):
         from booktools.layout import Layout
         layout = Layout.of_sphinx(app)
         check_book(sorted((layout.root / 'chapters').glob('*.md')),
-                   layout.eval, layout.cache / 'quiz-checked.json')
+                   layout.eval, layout.cache / RECORD)
 
     def transform(app, doctree):
         blocks = [b for b in doctree.traverse(nodes.literal_block)

@@ -366,25 +366,47 @@ def patch_sphinx():
 NAVIGATION = BOOK.cache / 'navigation'
 
 
+NAVIGATION_SHOWN = BOOK.cache / 'navigation-shown'
+
+
 def title_state(env):
-    """Every document's title and title number, and the toctrees: what the
-    sidebar and the previous/next links of every page show."""
-    return digest(
-        [(d, env.titles[d].pformat() if d in env.titles else None,
-          env.toc_secnumbers.get(d, {}).get(''))
-         for d in sorted(env.all_docs)],
-        sorted((k, list(v)) for k, v in env.toctree_includes.items()))
+    """What the sidebar and the previous/next links of every page show:
+    each document's title, the top-level entries of its table of contents
+    (their words and numbers; the theme's sidebar shows those of each
+    document), the toctrees in it with their options and captions, its
+    `tocdepth`, and which documents each toctree includes."""
+    from sphinx import addnodes
+    from docutils import nodes
+
+    def shown(d):
+        toc = env.tocs.get(d)
+        top = [] if toc is None else [
+            item[0].pformat() for item in toc.children
+            if isinstance(item, nodes.list_item) and item.children]
+        trees = [] if toc is None else [
+            sorted((k, repr(v)) for k, v in node.attributes.items())
+            for node in toc.findall(addnodes.toctree)]
+        return (d, env.titles[d].pformat() if d in env.titles else None,
+                env.toc_secnumbers.get(d, {}).get(''), top, trees,
+                env.metadata.get(d, {}).get('tocdepth'))
+    return digest([shown(d) for d in sorted(env.all_docs)],
+                  sorted((k, list(v)) for k, v in
+                         env.toctree_includes.items()))
 
 
 def _titles_changed(app, env):
     """env-get-updated: every page, when what each page's navigation shows
-    changed since the last build (none on a first build: all are new)."""
-    state = title_state(env)
-    old = getattr(env, 'booktools_titles', None)
-    env.booktools_titles = state  # pickled with the environment
-    if old is None or old == state:
-        return []
-    return sorted(env.found_docs)
+    differs from what the last successful build wrote (NAVIGATION_SHOWN,
+    recorded by `sphinx` after the build: Sphinx saves its environment
+    before writing the pages, so an interrupted build must not count);
+    every page too when there is no record (a first build writes them all
+    anyway)."""
+    state = app.booktools_shown = title_state(env)
+    try:
+        old = NAVIGATION_SHOWN.read_text(encoding='utf-8')
+    except FileNotFoundError:
+        old = None
+    return [] if old == state else sorted(env.found_docs)
 
 
 def navigation_state(builder):
@@ -507,6 +529,14 @@ def prepare_html():
     return made
 
 
+def _check_quizzes():
+    """The self-check questions against the evaluated notebooks (quiz.py's
+    listener then finds them all recorded as passed)."""
+    from booktools import quiz
+    quiz.check_book(sorted((ROOT / 'chapters').glob('*.md')), BOOK.eval,
+                    BOOK.cache / quiz.RECORD)
+
+
 def sphinx(builder, outdir, made=None):
     """Sphinx in this process (no second interpreter start-up), with the
     application `made` ahead by prepare_html if it still fits; every
@@ -530,10 +560,15 @@ def sphinx(builder, outdir, made=None):
             warnings = made.warnings
         os.chdir(ROOT)
         app = made.app
+        if builder == 'html':  # before Sphinx, which would drop its
+            _check_quizzes()   # environment on a listener's error
         app.build()
         failed = app.statuscode != 0
         if not failed and builder == 'html':
             write_numbers(app.env)
+            shown = getattr(app, 'booktools_shown', None)
+            if shown is not None:
+                write_atomic(NAVIGATION_SHOWN, shown)
     except SphinxError as e:
         if isinstance(getattr(e, 'orig_exc', None), BookError):
             raise e.orig_exc from None  # a listener's own (quiz.py): as is

@@ -756,9 +756,9 @@ PAGE_LINKS = BOOK.cache / 'page-links.json'
 def page_links(html_dir):
     """Every file under _static/ that the pages link to (the only links
     prune_static looks at: each page's sidebar also links every other page,
-    and resolving those grew with the square of the book). A page unchanged
-    since the last build (same stat) is not read again: its links are
-    recorded; each distinct link is resolved once."""
+    and resolving those grew with the square of the book: only links that
+    name `_static/` are resolved). A page unchanged since the last build
+    (same stat) is not read again: its links are recorded."""
     html_dir = pathlib.Path(html_dir).resolve()
     static = html_dir / '_static'
     try:
@@ -778,7 +778,8 @@ def page_links(html_dir):
             text = page.read_text(encoding='utf-8', errors='replace')
             links = sorted({os.path.relpath(t, html_dir) for m in
                             REF_HTML.finditer(text)
-                            if (t := _local(m.group(1), page.parent))
+                            if '_static/' in m.group(1)
+                            and (t := _local(m.group(1), page.parent))
                             and t.is_relative_to(static)})
         new[name] = [mark, links]
         found.update(links)

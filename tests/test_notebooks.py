@@ -574,7 +574,7 @@ def test_a_changed_notebook_rewrites_it_and_the_zip_only(tmp_path):
 def test_a_changed_heading_rewrites_the_notebooks_linking_to_it(
         tmp_path, monkeypatch):
     """The labelled heading of init_errors reworded: deferred_init links
-    to it, so it is written again, with the new cell; conv_shapes is not."""
+    to it, so it is exported again; conv_shapes is not."""
     eval_dir = tmp_path / 'eval'
     shutil.copytree(EVAL, eval_dir)
     monkeypatch.setattr(notebooks, 'EVAL_DIR', eval_dir)
@@ -654,3 +654,27 @@ def test_the_zip_is_updated_member_by_member(tmp_path):
     incremental = (dest / notebooks.ZIP_NAME).read_bytes()
     notebooks._write_zip(dest)  # from scratch
     assert (dest / notebooks.ZIP_NAME).read_bytes() == incremental
+
+
+def test_a_damaged_zip_member_makes_the_zip_from_scratch(tmp_path, capsys):
+    """A kept member whose local header is damaged cannot be copied: the
+    zip is made from scratch, with every member readable, and says so."""
+    dest = notebooks.export(tmp_path / 'nb')
+    path = dest / notebooks.ZIP_NAME
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo('en/chapters/conv_shapes.ipynb')
+    data = bytearray(path.read_bytes())
+    data[info.header_offset:info.header_offset + 4] = b'XXXX'
+    path.write_bytes(bytes(data))
+    src = EVAL / 'chapters' / 'init_errors.ipynb'
+    st = src.stat()
+    try:
+        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        notebooks.export(dest)
+    finally:
+        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert 'made from scratch' in capsys.readouterr().err
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        assert z.read('en/chapters/conv_shapes.ipynb') == \
+            (dest / 'en' / 'chapters' / 'conv_shapes.ipynb').read_bytes()

@@ -109,7 +109,7 @@ def test_the_sidebar_from_the_cache_is_sphinxs(app, tmp_path, monkeypatch):
 
 def test_a_retitled_chapter_reaches_every_pages_navigation(book):
     """Sphinx rewrites the retitled page and the root only; every page's
-    sidebar (and a neighbour's previous/next link) shows the new title."""
+    sidebar shows the new title."""
     from conftest import build
     assert build(book).returncode == 0
     src = book / 'chapters' / 'conv_shapes.md'
@@ -132,6 +132,10 @@ def test_a_retitled_chapter_reaches_every_pages_navigation(book):
         assert english + ' Retitled' in nav.group(0), page
 
 
+def unreadable(env, docname):
+    raise AssertionError(f'{docname}: the whole doctree was read')
+
+
 def test_numrefs_from_skeletons_are_sphinxs(app, tmp_path, monkeypatch):
     """Every label of the book, referenced by :numref: from the front page:
     the node resolved from the skeletons is the one Sphinx makes."""
@@ -152,10 +156,14 @@ def test_numrefs_from_skeletons_are_sphinxs(app, tmp_path, monkeypatch):
                                          reftype='numref', reftarget=label,
                                          refexplicit=False, refdoc='index')
             return xref, nodes.inline(label, label)
-        got = lean(std, app.env, 'index', app.builder, 'numref', label,
-                   *reference())
         want = lean.sphinx(std, app.env, 'index', app.builder, 'numref',
                            label, *reference())
+        lean(std, app.env, 'index', app.builder, 'numref', label,
+             *reference())  # the skeletons made
+        with monkeypatch.context() as m:  # and only they are read
+            m.setattr(type(app.env), 'get_doctree', unreadable)
+            got = lean(std, app.env, 'index', app.builder, 'numref', label,
+                       *reference())
         assert (got is None) == (want is None), label
         if want is not None:
             assert got.pformat() == want.pformat(), label
@@ -218,3 +226,40 @@ def test_a_rebuild_uses_the_sphinx_made_ahead_unless_conf_changed(book):
     assert json.loads(timings.read_text())['ahead'] == 0
     conf = (Layout(book).rst / 'conf.py').read_text(encoding='utf-8')
     assert "release = '0.1.1'" in conf or 'release = "0.1.1"' in conf, conf
+
+
+def test_every_page_is_rewritten_when_its_navigation_would_change(
+        app, tmp_path, monkeypatch):
+    """What the last successful build recorded decides: the same title
+    state, no page added; no record (a first build, or one cut short after
+    Sphinx saved its environment), or a different one, every page. A
+    toctree's caption is part of the state, a subsection's title is not."""
+    from sphinx import addnodes
+    from docutils import nodes
+    monkeypatch.setattr(render, 'NAVIGATION_SHOWN', tmp_path / 'shown')
+    env = app.env
+    everything = sorted(env.found_docs)
+    assert render._titles_changed(app, env) == everything  # no record
+    render.NAVIGATION_SHOWN.write_text(app.booktools_shown)
+    assert render._titles_changed(app, env) == []
+    state = render.title_state(env)
+    original = env.tocs['index']
+    toc = original.deepcopy()
+    tree = next(toc.findall(addnodes.toctree))
+    tree['caption'] = 'Another caption'
+    monkeypatch.setitem(env.tocs, 'index', toc)
+    assert render.title_state(env) != state
+    assert render._titles_changed(app, env) == everything
+    monkeypatch.setitem(env.tocs, 'index', original)
+    assert render.title_state(env) == state
+    doc = 'chapters/deferred_init'
+    toc = env.tocs[doc].deepcopy()
+    deep = [r for r in toc.findall(nodes.reference)
+            if r.parent.parent.parent is not toc]
+    assert deep, toc.pformat()[:400]
+    deep[-1][:] = [nodes.Text('Renamed subsection')]
+    monkeypatch.setitem(env.tocs, doc, toc)
+    assert render.title_state(env) == state
+    top = next(toc.findall(nodes.reference))
+    top[:] = [nodes.Text('Renamed chapter')]
+    assert render.title_state(env) != state
