@@ -212,6 +212,18 @@ def write_entry(path, text):
     write_atomic(path, digest(text) + '\n' + text)
 
 
+def read_record(path, key):
+    """The {name: ...} a build recorded in the JSON file `path` under `key`
+    (kept at ''), or {} when it is missing, damaged or made under another
+    key: a record of what was found, reused while the inputs' stat holds."""
+    import json
+    try:
+        known = json.loads(pathlib.Path(path).read_text(encoding='utf-8'))
+    except (FileNotFoundError, ValueError):
+        return {}
+    return known if isinstance(known, dict) and known.get('') == key else {}
+
+
 def write_if_changed(path, data):
     """Keep mtimes of unchanged files, so that warm builds reuse everything."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -185,19 +185,12 @@ def check_book(chapters, eval_dir, record=None):
     import json
     import pathlib
     import sys
-    from booktools.layout import stat_key, write_atomic
+    from booktools.layout import read_record, stat_key, write_atomic
     from booktools.nbfast import nbformat
     from booktools import langs
     tool = [stat_key(pathlib.Path(m.__file__))
             for m in (sys.modules[__name__], langs)]
-    known = {}
-    if record is not None:
-        try:
-            known = json.loads(record.read_text(encoding='utf-8'))
-            if not isinstance(known, dict) or known.get('') != tool:
-                known = {}
-        except (FileNotFoundError, ValueError):
-            known = {}
+    known = {} if record is None else read_record(record, tool)
     passed, errors = {'': tool}, []
     for path in chapters:
         nb_path = eval_dir / 'chapters' / f'{path.stem}.ipynb'

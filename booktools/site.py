@@ -34,8 +34,8 @@ from booktools import BookError, ROOT, quiz, twins
 from booktools.book import notebook_sources, read_config
 from booktools.langs import HANGUL, KO_NUMREF, SYLLABLES, \
     ko_numref as _ko_numref
-from booktools.layout import BOOK, digest, read_entry, stat_key, \
-    write_atomic, write_entry
+from booktools.layout import BOOK, digest, read_entry, read_record, \
+    stat_key, write_atomic, write_entry
 from booktools.notebooks import IN_HTML as NOTEBOOKS, ZIP_NAME
 
 STATIC = pathlib.Path(__file__).resolve().parent / 'static'
@@ -421,12 +421,7 @@ def _twin_flags():
     record_file = ROOT / twins.NAME
     key = [stat_key(record_file),
            stat_key(pathlib.Path(twins.__file__))]
-    try:
-        known = json.loads(TWIN_FLAGS.read_text(encoding='utf-8'))
-        if not isinstance(known, dict) or known.get('') != key:
-            known = {}
-    except (FileNotFoundError, ValueError):
-        known = {}
+    known = read_record(TWIN_FLAGS, key)
     seen = {'': key}
     record = []  # read only if some source must be
 
