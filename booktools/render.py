@@ -364,8 +364,6 @@ def patch_sphinx():
 # every page written (work that grows with the book on every edit).
 
 NAVIGATION = BOOK.cache / 'navigation'
-
-
 NAVIGATION_SHOWN = BOOK.cache / 'navigation-shown'
 
 

@@ -542,6 +542,18 @@ def rewritten(before, dest):
     return {name for name in after if before.get(name) != after[name]}
 
 
+def export_after_saving_init_errors(dest):
+    """Export into `dest` with init_errors' evaluated notebook dated a
+    second later (as if saved again, the same bytes), then date it back."""
+    src = EVAL / 'chapters' / 'init_errors.ipynb'
+    st = src.stat()
+    try:
+        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        notebooks.export(dest)
+    finally:
+        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
 def test_an_export_with_nothing_changed_writes_nothing(tmp_path):
     dest = notebooks.export(tmp_path / 'nb')
     before = mtimes(dest)
@@ -555,13 +567,7 @@ def test_a_changed_notebook_rewrites_it_and_the_zip_only(tmp_path):
     (its links read only init_errors' headings), nor conv_shapes."""
     dest = notebooks.export(tmp_path / 'nb')
     before = mtimes(dest)
-    src = EVAL / 'chapters' / 'init_errors.ipynb'
-    st = src.stat()
-    try:
-        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
-        notebooks.export(dest)
-    finally:
-        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
+    export_after_saving_init_errors(dest)
     got = rewritten(before, dest)
     for edition in notebooks.ALL_EDITIONS:
         assert f'{edition}/chapters/init_errors.ipynb' in got
@@ -636,14 +642,8 @@ def test_the_zip_is_updated_member_by_member(tmp_path):
     dest = notebooks.export(tmp_path / 'nb')
     behind = dest / 'en' / 'chapters' / 'conv_shapes.ipynb'
     original = behind.read_bytes()
-    src = EVAL / 'chapters' / 'init_errors.ipynb'
-    st = src.stat()
-    try:
-        behind.write_bytes(b'{"changed": "behind the export"}')
-        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
-        notebooks.export(dest)
-    finally:
-        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
+    behind.write_bytes(b'{"changed": "behind the export"}')
+    export_after_saving_init_errors(dest)
     with zipfile.ZipFile(dest / notebooks.ZIP_NAME) as z:
         assert z.testzip() is None
         assert z.read('en/chapters/conv_shapes.ipynb') == original
@@ -666,13 +666,7 @@ def test_a_damaged_zip_member_makes_the_zip_from_scratch(tmp_path, capsys):
     data = bytearray(path.read_bytes())
     data[info.header_offset:info.header_offset + 4] = b'XXXX'
     path.write_bytes(bytes(data))
-    src = EVAL / 'chapters' / 'init_errors.ipynb'
-    st = src.stat()
-    try:
-        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
-        notebooks.export(dest)
-    finally:
-        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
+    export_after_saving_init_errors(dest)
     assert 'made from scratch' in capsys.readouterr().err
     with zipfile.ZipFile(path) as z:
         assert z.testzip() is None
