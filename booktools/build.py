@@ -3,10 +3,11 @@
     python -m booktools.build html
 
 config check -> evaluation (booktools.execute, cached) -> reST (d2lbook,
-booktools.render) -> Sphinx in the renderer process -> the notebooks the
-pages link to, numbered as the pages are (booktools.notebooks) -> the pages'
-post-processing (booktools.site) -> a check that no local path reached the
-pages -> the `.done` stamp `make html` depends on. Every step's folder is
+booktools.render) -> Sphinx in the renderer process -> at the same time,
+the notebooks the pages link to, numbered as the pages are
+(booktools.notebooks), here, and the pages' post-processing (booktools.site)
+in the renderer -> a check that no local path reached the pages -> the
+`.done` stamp `make html` depends on. Every step's folder is
 booktools.layout's.
 """
 import os
@@ -58,11 +59,12 @@ def html(argv=(), done=None):
         timed(timings, 'rst', render.render_rst)
         renderer.send('render')
         # The notebooks the pages link to take their cross-reference and
-        # figure numbers from the pages Sphinx wrote; finalize links them.
+        # figure numbers from the pages Sphinx wrote, exported here while
+        # the renderer finalizes those pages (the two cores share the work;
+        # the pages read the same before and after finalize).
         renderer.rendered()
         timed(timings, 'notebooks', lambda: notebooks.export(
             BOOK.notebooks_in_html))
-        renderer.send('finalize')
         timings.update(renderer.result())
     finally:
         renderer.close()

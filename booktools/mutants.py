@@ -73,6 +73,10 @@ MUTANTS = [
      "            if old is not None and name not in fresh and name in kept:",
      "            if False:",
      ['tests/test_notebooks.py']),
+    ('drawer-left-raw', 'booktools/site.py',
+     "        rewrite_page(soup)\n        drawer = ''.join",
+     "        drawer = ''.join",
+     ['tests/test_render.py']),
 ]
 
 IGNORE = shutil.ignore_patterns('.git', BOOK.build.name, '.venv', 'node_modules',

@@ -274,16 +274,15 @@ def finalize(html_dir):
         if 'class="lang-switch"' in html and _stamp(html) == stamp(state):
             done[name] = mark
             continue  # finalized by an earlier build; Sphinx left it alone
-        downloads = (html_dir / NOTEBOOKS / 'bilingual' /
-                     relative.with_suffix('.ipynb')).exists()
+        downloads = has_notebook(relative)
         entry = cache / digest(version, NOTEBOOKS, ZIP_NAME,
                                relative.as_posix(), downloads, state, html)
         new = read_entry(entry)
         if new is None:
-            new = finalize_page(html, page, html_dir, state)
+            new = finalize_page(html, page, html_dir, state, cache)
             write_entry(entry, new)
-        if new != html:
-            page.write_text(new, encoding='utf-8')
+        if new != html:  # whole or not at all: the notebooks read it
+            write_atomic(page, new)
         done[name] = [*stat_key(page), stamp(state)]
     prune_static(html_dir)
     write_atomic(FINALIZED, json.dumps(done))
@@ -310,13 +309,20 @@ def _both(english, korean):
             f'</span><span lang="ko">{korean}</span>')
 
 
+def has_notebook(page):
+    """True when the page (relative to the HTML folder) gets notebooks: the
+    export makes every edition of each evaluated notebook. Read from the
+    evaluation, not from the exported files: finalize runs while the main
+    process exports them."""
+    return (BOOK.eval / pathlib.PurePath(page).with_suffix('.ipynb')).exists()
+
+
 def add_downloads(soup, page, html_dir):
     """Under the page's title, links to its notebook in each edition, with
     outputs and without (practice)."""
     page = page.relative_to(html_dir)
     path = page.with_suffix('.ipynb').as_posix()
-    if (soup.select_one('.notebook-downloads') or
-            not (html_dir / NOTEBOOKS / 'bilingual' / path).exists()):
+    if soup.select_one('.notebook-downloads') or not has_notebook(page):
         return
     title = soup.select_one('h1')
     if title is None:
@@ -360,9 +366,44 @@ def inline_icon_font(static):
         "format('woff2')}\n", encoding='utf-8')
 
 
-def finalize_page(html, page, html_dir, twin_state=None):
+# The drawer (the sidebar listing every chapter) is most of a short page and
+# grows with the book, while an edit leaves it as it was: it is finalized on
+# its own, once per drawer Sphinx wrote, and kept under _build/cache/pages.
+# Cut out only where that gives the same page (a test finalizes every page
+# both ways): the first drawer, before <main>, holding no other header and
+# none of what the page-wide steps look for (a title, a Korean block, a
+# twin mark, a skip link).
+DRAWER = re.compile(r'<header class="mdl-layout__drawer">.*?</header>', re.S)
+DRAWER_MARK = '<!--booktools:drawer-->'
+NOT_IN_DRAWER = ('<header', '<h1', 'container', 'twin-', 'skip-link',
+                 'page-content', 'lang-switch', DRAWER_MARK)
+
+
+def finalize_page(html, page, html_dir, twin_state=None, cache=None):
     """A page as Sphinx wrote it, or one finalized before whose twins'
-    state changed (only its marks are then redone)."""
+    state changed (only its marks are then redone). With `cache` (a
+    folder), its drawer is finalized apart and kept there."""
+    m = DRAWER.search(html) if cache is not None else None
+    main = html.find('<main')
+    if m is None or main < m.end() or DRAWER_MARK in html or any(
+            s in m.group(0)[1:] for s in NOT_IN_DRAWER) or \
+            'class="lang-switch"' in html:
+        return _finalize_whole(html, page, html_dir, twin_state)
+    entry = cache / digest('drawer', fingerprint(), m.group(0))
+    drawer = read_entry(entry)
+    if drawer is None:
+        soup = BeautifulSoup(f'<body>{m.group(0)}</body>', 'html.parser')
+        rewrite_page(soup)
+        drawer = ''.join(str(node) for node in soup.body.contents)
+        write_entry(entry, drawer)
+    rest = _finalize_whole(html[:m.start()] + DRAWER_MARK + html[m.end():],
+                           page, html_dir, twin_state)
+    if rest.count(DRAWER_MARK) != 1:  # the page-wide steps moved it
+        return _finalize_whole(html, page, html_dir, twin_state)
+    return rest.replace(DRAWER_MARK, drawer)
+
+
+def _finalize_whole(html, page, html_dir, twin_state=None):
     soup = BeautifulSoup(html, 'html.parser')
     if not soup.select_one('.lang-switch'):
         rewrite_page(soup)
