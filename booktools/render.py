@@ -24,7 +24,7 @@ import sys
 
 from booktools import BookError, ROOT
 from booktools.layout import BOOK, digest, fresh_folder, read_entry, \
-    write_atomic, write_entry
+    read_record, stat_key, write_atomic, write_entry
 from booktools.lifetime import die_with_parent
 
 def _verbatim_outputs(convert):
@@ -339,6 +339,8 @@ def patch_sphinx():
         StandaloneHTMLBuilder._get_local_toctree)
     StandardDomain._resolve_numref_xref = _lean_numref(
         StandardDomain._resolve_numref_xref)
+    from sphinx.search import IndexBuilder
+    IndexBuilder.__init__ = _remembered_stems(IndexBuilder.__init__)
 
     def assign_figure_numbers(self, env):
         env.get_doctree = _lean_doctrees(env)  # shadows the method
@@ -349,6 +351,52 @@ def patch_sphinx():
     assign_figure_numbers.booktools = True
     assign_figure_numbers.sphinx = assign  # Sphinx's own, for the tests
     TocTreeCollector.assign_figure_numbers = assign_figure_numbers
+
+
+# --- the search index's stems ----------------------------------------------
+# Sphinx's search index stems every word of each page it writes, remembering
+# the stems for one build only: a one-sentence edit of a long chapter had its
+# few thousand words stemmed again on every rebuild. A stem is a function of
+# the word and of the stemmer, so the stems are kept across builds, under
+# the versions of Sphinx and of the stemmer and the search language.
+
+STEMS = BOOK.cache / 'search-stems.json'
+
+
+def stems_key(lang):
+    """Sphinx's version, the search language, and the stemmer's code (by
+    stat: a reinstall rewrites it; its version would cost a metadata scan
+    as long as the stemming saved)."""
+    import sphinx
+    stemmer = getattr(lang, 'stemmer', None)
+    code = getattr(sys.modules.get(type(stemmer).__module__), '__file__',
+                   None)
+    return [sphinx.__version__, type(lang).__module__, type(lang).__name__,
+            lang.lang, type(stemmer).__name__,
+            stat_key(code) if code else None]
+
+
+def _remembered_stems(init):
+    def __init__(self, env, lang, options, scorer):
+        init(self, env, lang, options, scorer)
+        known = read_record(STEMS, stems_key(self.lang))
+        known.pop('', None)
+        self._stem_cache.update(known)
+        self.booktools_stems = len(known)
+    __init__.sphinx = init  # Sphinx's own, for the tests
+    return __init__
+
+
+def save_stems(builder):
+    """Record the stems of this build's index, if it found new words."""
+    import json
+    indexer = getattr(builder, 'indexer', None)
+    if indexer is None or len(indexer._stem_cache) == getattr(
+            indexer, 'booktools_stems', None):
+        return
+    write_atomic(STEMS, json.dumps({'': stems_key(indexer.lang),
+                                    **indexer._stem_cache},
+                                   ensure_ascii=False))
 
 
 # --- the navigation: every page lists every document's title ---------------
@@ -367,27 +415,71 @@ NAVIGATION = BOOK.cache / 'navigation'
 NAVIGATION_SHOWN = BOOK.cache / 'navigation-shown'
 
 
+DOC_PARTS = BOOK.cache / 'navigation-parts.json'
+_PARTS = {}  # {doc: [read stamp, numbers, parts]}, this process's
+
+
+def _doc_parts(env):
+    """{doc: digests of what its read left in the environment and the
+    navigation shows}: its title, the top-level entries of its toc, its
+    whole toc, the toctrees in it with their options, its `tocdepth`.
+
+    Digesting every document's toc costs a prose edit at 160 notebooks a
+    tenth of a second, and only the documents Sphinx read again can have
+    changed: a document's parts are kept (in DOC_PARTS, across builds)
+    under the time Sphinx read it (`env.all_docs`) and its section numbers
+    (which Sphinx writes into the toc and title it read, renumbering
+    documents it did not read)."""
+    import json
+    from docutils import nodes
+    from sphinx import addnodes
+    key = [digest(pathlib.Path(__file__)), _sphinx_version()]
+    known = None
+    parts, changed = {}, False
+    for d in sorted(env.all_docs):
+        numbers = digest(sorted(env.toc_secnumbers.get(d, {}).items()))
+        mark = [env.all_docs[d], numbers]
+        got = _PARTS.get(d)
+        if got is None or got[0] != mark:
+            if known is None:
+                known = read_record(DOC_PARTS, key)
+            got = known.get(d)
+        if got is None or got[0] != mark:
+            toc = env.tocs.get(d)
+            top = [] if toc is None else [
+                item[0].pformat() for item in toc.children
+                if isinstance(item, nodes.list_item) and item.children]
+            trees = [] if toc is None else [
+                sorted((k, repr(v)) for k, v in node.attributes.items())
+                for node in toc.findall(addnodes.toctree)]
+            got = [mark, [
+                digest(env.titles[d].pformat() if d in env.titles else None,
+                       top, trees, env.metadata.get(d, {}).get('tocdepth')),
+                digest(toc.pformat() if toc is not None else None)]]
+            changed = True
+        _PARTS[d] = got
+        parts[d] = got[1]
+    if changed or known is not None and set(known) - {''} != set(parts):
+        write_atomic(DOC_PARTS, json.dumps(
+            {'': key, **{d: _PARTS[d] for d in parts}}))
+    return parts
+
+
+def _sphinx_version():
+    import sphinx
+    return sphinx.__version__
+
+
 def title_state(env):
     """What the sidebar and the previous/next links of every page show:
     each document's title, the top-level entries of its table of contents
     (their words and numbers; the theme's sidebar shows those of each
     document), the toctrees in it with their options and captions, its
-    `tocdepth`, and which documents each toctree includes."""
-    from sphinx import addnodes
-    from docutils import nodes
-
-    def shown(d):
-        toc = env.tocs.get(d)
-        top = [] if toc is None else [
-            item[0].pformat() for item in toc.children
-            if isinstance(item, nodes.list_item) and item.children]
-        trees = [] if toc is None else [
-            sorted((k, repr(v)) for k, v in node.attributes.items())
-            for node in toc.findall(addnodes.toctree)]
-        return (d, env.titles[d].pformat() if d in env.titles else None,
-                env.toc_secnumbers.get(d, {}).get(''), top, trees,
-                env.metadata.get(d, {}).get('tocdepth'))
-    return digest([shown(d) for d in sorted(env.all_docs)],
+    `tocdepth` (_doc_parts), its number, and which documents each toctree
+    includes."""
+    parts = _doc_parts(env)
+    return digest([(d, parts[d][0], env.toc_secnumbers.get(d, {}).get(''))
+                   for d in sorted(env.all_docs)],
                   sorted((k, list(v)) for k, v in
                          env.toctree_includes.items()))
 
@@ -411,15 +503,14 @@ def navigation_state(builder):
     """All a sidebar is made of besides its page's name: the titles and
     tocs of every document, the toctrees, the section numbers, the HTML
     configuration, Sphinx and this file."""
-    import sphinx
     env = builder.env
+    parts = _doc_parts(env)
     return digest(
         title_state(env),
-        [(d, env.tocs[d].pformat() if d in env.tocs else None)
-         for d in sorted(env.all_docs)],
+        [(d, parts[d][1]) for d in sorted(env.all_docs)],
         sorted((d, sorted(n.items())) for d, n in env.toc_secnumbers.items()),
         builder.build_info.config_hash, builder.build_info.tags_hash,
-        sphinx.__version__, pathlib.Path(__file__))
+        _sphinx_version(), pathlib.Path(__file__))
 
 
 def _cached_local_toctree(resolve):
@@ -564,6 +655,7 @@ def sphinx(builder, outdir, made=None):
         failed = app.statuscode != 0
         if not failed and builder == 'html':
             write_numbers(app.env)
+            save_stems(app.builder)
             shown = getattr(app, 'booktools_shown', None)
             if shown is not None:
                 write_atomic(NAVIGATION_SHOWN, shown)
@@ -636,8 +728,8 @@ def timed(timings, name, step):
 
 
 def _render(conn, other_end, parent):
-    """The rendering process: warm up, then on `render` run Sphinx, on
-    `finalize` post-process the pages; report timings or the problem."""
+    """The rendering process: warm up, then on `render` run Sphinx, say so,
+    and post-process the pages; report timings or the problem."""
     import traceback
     # A build that dies takes this process along, even in the middle of
     # Sphinx; while it waits, it would read the end of the pipe anyway.
@@ -659,9 +751,9 @@ def _render(conn, other_end, parent):
             finish_conf(BOOK.rst / 'conf.py', site.CONF_OVERRIDES),
             timings.update(ahead=int(sphinx('html', BOOK.html, made)))))
         timed(timings, 'stale', remove_stale_pages)
-        conn.send(('rendered', None))  # the notebooks read the pages
-        if conn.recv() != 'finalize':
-            return
+        # The main process exports the notebooks, reading the pages, while
+        # this one finalizes them (site.finalize writes each page whole).
+        conn.send(('rendered', None))
         timed(timings, 'finalize', lambda: site.finalize(BOOK.html))
         conn.send(('ok', timings))
     except BookError as e:
@@ -706,7 +798,7 @@ class Renderer:
         return kind, value
 
     def rendered(self):
-        """Wait until Sphinx has written the pages (before `finalize`)."""
+        """Wait until Sphinx has written the pages (finalize then begins)."""
         kind, _ = self._reply()
         if kind != 'rendered':
             raise RuntimeError(f'rendering: {kind!r} before the pages')

@@ -14,9 +14,11 @@ from conftest import ROOT
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, monkeypatch):
     """A Sphinx application on the built book's environment, loaded as a
     build would load it (nothing is built or written but under tmp_path)."""
+    monkeypatch.setattr(render, 'DOC_PARTS', tmp_path / 'parts.json')
+    monkeypatch.setattr(render, '_PARTS', {})
     from sphinx.application import Sphinx
     from sphinx.util.docutils import docutils_namespace, patch_docutils
     assert (BOOK.doctrees('html') / 'environment.pickle').exists(), \
@@ -102,6 +104,8 @@ def test_the_sidebar_from_the_cache_is_sphinxs(app, tmp_path, monkeypatch):
     del builder.booktools_navigation
     monkeypatch.setattr(app.env, 'titles', {**app.env.titles, docs[-1]:
                                             app.env.titles[docs[0]]})
+    monkeypatch.setitem(app.env.all_docs, docs[-1],  # as read again
+                        app.env.all_docs[docs[-1]] + 1)
     cached(builder, docs[0], False, **SIDEBAR)
     assert len(list((tmp_path / 'navigation').iterdir())) == 1
     assert not any(e.exists() for e in entries)
@@ -247,10 +251,12 @@ def test_every_page_is_rewritten_when_its_navigation_would_change(
     toc = original.deepcopy()
     tree = next(toc.findall(addnodes.toctree))
     tree['caption'] = 'Another caption'
-    monkeypatch.setitem(env.tocs, 'index', toc)
+    stamp = env.all_docs['index']
+    reread(monkeypatch, env, 'index', toc)
     assert render.title_state(env) != state
     assert render._titles_changed(app, env) == everything
     monkeypatch.setitem(env.tocs, 'index', original)
+    monkeypatch.setitem(env.all_docs, 'index', stamp)
     assert render.title_state(env) == state
     doc = 'chapters/deferred_init'
     toc = env.tocs[doc].deepcopy()
@@ -258,8 +264,113 @@ def test_every_page_is_rewritten_when_its_navigation_would_change(
             if r.parent.parent.parent is not toc]
     assert deep, toc.pformat()[:400]
     deep[-1][:] = [nodes.Text('Renamed subsection')]
-    monkeypatch.setitem(env.tocs, doc, toc)
+    reread(monkeypatch, env, doc, toc)
     assert render.title_state(env) == state
     top = next(toc.findall(nodes.reference))
     top[:] = [nodes.Text('Renamed chapter')]
+    reread(monkeypatch, env, doc, toc)
     assert render.title_state(env) != state
+    # Renumbered (a chapter inserted before it) without being read again:
+    # Sphinx writes the numbers into the toc it read, and records them.
+    before = render.title_state(env)
+    numbers = {k: (9,) + tuple(v or ())
+               for k, v in env.toc_secnumbers[doc].items()}
+    monkeypatch.setitem(env.toc_secnumbers, doc, numbers)
+    for ref in toc.findall(nodes.reference):
+        ref['secnumber'] = list(numbers.get(ref.get('anchorname')) or ())
+    renumbered = render.title_state(env)
+    assert renumbered != before
+    monkeypatch.setattr(render, '_PARTS', {})  # nothing kept: made afresh
+    render.DOC_PARTS.unlink()
+    assert render.title_state(env) == renumbered
+
+
+def reread(monkeypatch, env, doc, toc):
+    """What Sphinx's reading `doc` again leaves: its new toc, and the time
+    it was read (env.all_docs), under which its navigation parts are kept."""
+    monkeypatch.setitem(env.tocs, doc, toc)
+    monkeypatch.setitem(env.all_docs, doc, env.all_docs[doc] + 1)
+
+
+def test_pages_finalized_with_their_drawer_apart_are_finalized_whole(
+        app, tmp_path, monkeypatch):
+    """site.finalize_page finalizes the drawer (the sidebar) on its own and
+    keeps it: every page Sphinx writes for the book comes out as the whole
+    page finalized at once, the drawer made and then read back."""
+    from booktools import site
+    render.patch_sphinx()
+    monkeypatch.setattr(render, 'NAVIGATION', tmp_path / 'navigation')
+    app.builder.build_all()
+    out = tmp_path / 'out'
+    pages = sorted(out.rglob('*.html'))
+    assert len(pages) >= len(list((ROOT / 'chapters').glob('*.md'))) + 3
+    states = site.twin_states()
+    cache = tmp_path / 'pages'
+    cache.mkdir()
+    for raw in pages:
+        rel = raw.relative_to(out)
+        html = raw.read_text(encoding='utf-8')
+        assert site.DRAWER.search(html), f'{rel}: no drawer to cut out'
+        page, state = BOOK.html / rel, states.get(rel.as_posix())
+        whole = site._finalize_whole(html, page, BOOK.html, state)
+        before = set(cache.iterdir())
+        assert site.finalize_page(html, page, BOOK.html, state, cache) == \
+            whole, rel
+        made = set(cache.iterdir()) - before
+        assert len(made) <= 1, rel
+        assert site.finalize_page(html, page, BOOK.html, state, cache) == \
+            whole, rel  # with the drawer read back
+    # Each chapter's drawer marks the chapter: one entry each, at least.
+    assert len(list(cache.iterdir())) >= len(app.env.found_docs)
+    # A damaged entry is made again, not used.
+    raw, rel = pages[0].read_text(encoding='utf-8'), pages[0].relative_to(out)
+    page, state = BOOK.html / rel, states.get(rel.as_posix())
+    for entry in cache.iterdir():
+        entry.unlink()
+    site.finalize_page(raw, page, BOOK.html, state, cache)
+    [entry] = cache.iterdir()
+    entry.write_text('0\nbroken', encoding='utf-8')
+    assert site.finalize_page(raw, page, BOOK.html, state, cache) == \
+        site._finalize_whole(raw, page, BOOK.html, state)
+    assert 'broken' not in entry.read_text(encoding='utf-8')
+
+
+def test_the_search_index_stems_are_kept_across_builds(tmp_path,
+                                                       monkeypatch):
+    """A word stemmed for the search index by one build is not stemmed
+    again by the next; a record of another stemmer is not used."""
+    import json
+    import types
+    from docutils.core import publish_doctree
+    from sphinx.search import IndexBuilder
+    render.patch_sphinx()
+    monkeypatch.setattr(render, 'STEMS', tmp_path / 'stems.json')
+    first = IndexBuilder(None, 'en', {}, None)
+    assert first._stem_cache == {}
+    first.feed('page', 'page.rst', 'Title', publish_doctree(
+        'Initializers running lazily\n\nshapes inferred'))
+    assert first._stem_cache['running'] == 'run'
+    render.save_stems(types.SimpleNamespace(indexer=first))
+    second = IndexBuilder(None, 'en', {}, None)
+    assert second._stem_cache == first._stem_cache
+    calls = []
+    monkeypatch.setattr(second.lang, 'stem',
+                        lambda word: calls.append(word) or word)
+    second.feed('page', 'page.rst', 'Title', publish_doctree(
+        'Initializers running lazily\n\nshapes inferred'))
+    assert calls == []  # every word's stem was known
+    # Nothing new: the record is left as it was.
+    before = (tmp_path / 'stems.json').stat().st_mtime_ns
+    render.save_stems(types.SimpleNamespace(indexer=second))
+    assert (tmp_path / 'stems.json').stat().st_mtime_ns == before
+    # Made under another stemmer (or Sphinx): not used.
+    record = json.loads((tmp_path / 'stems.json').read_text())
+    record[''][0] = '0.0'
+    (tmp_path / 'stems.json').write_text(json.dumps(record))
+    assert IndexBuilder(None, 'en', {}, None)._stem_cache == {}
+    # The built book keeps its stems, under its own search language.
+    from booktools.site import SearchEnglishHangul
+    kept = json.loads((BOOK.cache / 'search-stems.json').read_text(
+        encoding='utf-8'))
+    assert kept.pop('') == render.stems_key(SearchEnglishHangul({}))
+    assert kept['deferred'] == 'defer' and len(kept) > 500
