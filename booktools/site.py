@@ -233,6 +233,79 @@ def _cache_templates(app):
         keep_compiled_templates(environment)
 
 
+# --- plain selectors, matched fast -----------------------------------------
+# soupsieve matches a CSS selector against every tag in Python, a few
+# microseconds a tag: the twenty selects of finalizing one long chapter took
+# a quarter of a second. The post-processing's selectors are plain ones:
+# each of MATCHERS is matched by a test of its own (a walk of the tree is
+# a few milliseconds), and a test checks every one against soupsieve's
+# result on every page of the book, as Sphinx wrote it and finalized. Any
+# other selector goes to soupsieve.
+
+def _classes(tag, *names):
+    have = tag.get('class') or ()
+    if isinstance(have, str):  # a tag made here with class="a b"
+        have = have.split()
+    return all(n in have for n in names)
+
+
+def _named(name, *classes):
+    return lambda t: t.name == name and _classes(t, *classes)
+
+
+MATCHERS = {
+    '.lang-switch': lambda t: _classes(t, 'lang-switch'),
+    '.notebook-downloads': lambda t: _classes(t, 'notebook-downloads'),
+    '.twin-note, .twin-status': lambda t: _classes(t, 'twin-note') or
+    _classes(t, 'twin-status'),
+    'h1': _named('h1'),
+    'div.page-content': _named('div', 'page-content'),
+    'div.twin-stale': _named('div', 'twin-stale'),
+    'div.container.ko': _named('div', 'container', 'ko'),
+    'div.container.en, div.container.ko': lambda t: t.name == 'div' and (
+        _classes(t, 'container', 'en') or _classes(t, 'container', 'ko')),
+    'div.container.ko span.std-numref': lambda t: t.name == 'span' and
+    _classes(t, 'std-numref') and any(
+        p.name == 'div' and _classes(p, 'container', 'ko') for p in t.parents),
+    'div.mdl-layout__header-row.header-links':
+        _named('div', 'mdl-layout__header-row', 'header-links'),
+    'span.caption-number': _named('span', 'caption-number'),
+    'i.fa-arrow-left': _named('i', 'fa-arrow-left'),
+    'i.fa-arrow-right': _named('i', 'fa-arrow-right'),
+    'a.skip-link': _named('a', 'skip-link'),
+    'a[role="botton"]': lambda t: t.name == 'a' and t.get('role') == 'botton',
+    'form[action=""]': lambda t: t.name == 'form' and t.get('action') == '',
+    'input[placeholder]': lambda t: t.name == 'input' and
+    t.has_attr('placeholder'),
+    'meta[charset]': lambda t: t.name == 'meta' and t.has_attr('charset'),
+    'link[href$="fontawesome/all.css"]': lambda t: t.name == 'link' and
+    str(t.get('href', '')).endswith('fontawesome/all.css'),
+    'main > header.mdl-layout__drawer': lambda t: t.name == 'header' and
+    _classes(t, 'mdl-layout__drawer') and t.parent is not None and
+    t.parent.name == 'main',
+}
+
+
+def _matching(root, css):
+    match = MATCHERS[css]
+    return (t for t in root.descendants
+            if getattr(t, 'attrs', None) is not None and match(t))
+
+
+def select(root, css):
+    """root.select(css), in document order."""
+    if css not in MATCHERS:
+        return root.select(css)
+    return list(_matching(root, css))
+
+
+def select_one(root, css):
+    """root.select_one(css)."""
+    if css not in MATCHERS:
+        return root.select_one(css)
+    return next(_matching(root, css), None)
+
+
 # --- finalize --------------------------------------------------------------
 
 FINALIZED = BOOK.cache / 'finalized.json'
@@ -322,9 +395,9 @@ def add_downloads(soup, page, html_dir):
     outputs and without (practice)."""
     page = page.relative_to(html_dir)
     path = page.with_suffix('.ipynb').as_posix()
-    if soup.select_one('.notebook-downloads') or not has_notebook(page):
+    if select_one(soup, '.notebook-downloads') or not has_notebook(page):
         return
-    title = soup.select_one('h1')
+    title = select_one(soup, 'h1')
     if title is None:
         return
     up = '../' * (len(page.parts) - 1)
@@ -405,11 +478,11 @@ def finalize_page(html, page, html_dir, twin_state=None, cache=None):
 
 def _finalize_whole(html, page, html_dir, twin_state=None):
     soup = BeautifulSoup(html, 'html.parser')
-    if not soup.select_one('.lang-switch'):
+    if not select_one(soup, '.lang-switch'):
         rewrite_page(soup)
         # search.html's own form says action="" (invalid): it submits to
         # itself.
-        for form in soup.select('form[action=""]'):
+        for form in select(soup, 'form[action=""]'):
             form['action'] = page.name
         add_downloads(soup, page, html_dir)
     mark_twins(soup, twin_state)
@@ -516,9 +589,9 @@ def _count(stale, blocks, en_where, ko_where):
 def mark_twins(soup, state):
     """The `twin-stale` class and note on each stale Korean block, and the
     counts under the title. Marks of an earlier state are removed first."""
-    for old in soup.select('.twin-note, .twin-status'):
+    for old in select(soup, '.twin-note, .twin-status'):
         _remove(old)
-    for div in soup.select('div.twin-stale'):
+    for div in select(soup, 'div.twin-stale'):
         div['class'] = [c for c in div['class'] if c != 'twin-stale']
     if soup.body is None:
         return
@@ -526,7 +599,7 @@ def mark_twins(soup, state):
         soup.body.attrs.pop('data-twins', None)
         return
     file, flags, book = state
-    divs = soup.select('div.container.ko')
+    divs = select(soup, 'div.container.ko')
     if len(divs) != len(flags):
         raise BookError(f'{file}: has {len(flags)} \'::: ko\' blocks but its '
                         f'page shows {len(divs)} — check that each one is '
@@ -556,8 +629,8 @@ def mark_twins(soup, state):
                       f'{_count(stale, blocks, "of the book", "책 전체의")}'
                       + (f': {where}' if where else '') + '</p>')
     if status:
-        anchor = (soup.select_one('.notebook-downloads') or
-                  soup.select_one('h1'))
+        anchor = (select_one(soup, '.notebook-downloads') or
+                  select_one(soup, 'h1'))
         for html in reversed(status):
             element = BeautifulSoup(html, 'html.parser')
             if anchor is not None:
@@ -569,26 +642,26 @@ def mark_twins(soup, state):
 
 def rewrite_page(soup):
     # Font Awesome (2.6 MB of fonts) draws two arrows; Material Icons has them.
-    for link in soup.select('link[href$="fontawesome/all.css"]'):
+    for link in select(soup, 'link[href$="fontawesome/all.css"]'):
         _remove(link)
     for icon, name in (('fa-arrow-left', 'arrow_back'),
                        ('fa-arrow-right', 'arrow_forward')):
-        for i in soup.select(f'i.{icon}'):
+        for i in select(soup, f'i.{icon}'):
             i['class'] = [c for c in i['class'] if not c.startswith('fa')] + \
                 ['material-icons']
             i.string = name
-    for div in soup.select('div.container.en, div.container.ko'):
+    for div in select(soup, 'div.container.en, div.container.ko'):
         div['lang'] = 'en' if 'en' in div['class'] else 'ko'
     # Sphinx numbers references in English; the Korean twin says it in Korean.
-    for ref in soup.select('div.container.ko span.std-numref'):
+    for ref in select(soup, 'div.container.ko span.std-numref'):
         ref.string = KO_NUMREF.sub(_ko_numref, ref.get_text())
     # A caption's number ("Fig. 1.1.1 ") sits outside both languages.
-    for number in soup.select('span.caption-number'):
+    for number in select(soup, 'span.caption-number'):
         if number.find(attrs={'lang': True}) is None:
             split_caption_number(number)
     split_search_texts(soup)
     # A placeholder cannot hold two <span>s: book.js shows the mode's one.
-    for field in soup.select('input[placeholder]'):
+    for field in select(soup, 'input[placeholder]'):
         label = field['placeholder']
         if label in UI_LABELS and not field.has_attr('data-placeholder-ko'):
             field['data-placeholder-en'] = UI_ENGLISH.get(label, label)
@@ -614,12 +687,12 @@ def rewrite_page(soup):
         title['data-ko'] = pick(text, 'ko')
     # The theme's second header row holds config.ini's [html] header_links;
     # without any it is an empty band, 64 px of a phone's screen.
-    for row in soup.select('div.mdl-layout__header-row.header-links'):
+    for row in select(soup, 'div.mdl-layout__header-row.header-links'):
         if not row.select('a'):
             _remove(row)
-    header = soup.select_one('header.mdl-layout__header nav.mdl-navigation'
+    header = select_one(soup, 'header.mdl-layout__header nav.mdl-navigation'
                              ':not(.breadcrumb)')
-    if header is not None and not soup.select_one('.lang-switch'):
+    if header is not None and not select_one(soup, '.lang-switch'):
         header.insert(0, BeautifulSoup(SWITCH, 'html.parser'))
         header.insert(1, BeautifulSoup(THEME_SWITCH, 'html.parser'))
     fix_theme_markup(soup)
@@ -656,24 +729,24 @@ def fix_theme_markup(soup):
     """What the theme writes that is not valid HTML or not accessible, and
     the skip link to the page's text."""
     # Sphinx and the theme both write <meta charset>: one is allowed.
-    for meta in soup.select('meta[charset]')[1:]:
+    for meta in select(soup, 'meta[charset]')[1:]:
         _remove(meta)
     # The previous/next links carry role="botton" (sic): links, no role.
-    for link in soup.select('a[role="botton"]'):
+    for link in select(soup, 'a[role="botton"]'):
         del link['role']
     # The theme writes the drawer twice; the copy inside <main> is never
     # shown, but its links take the keyboard's focus where no one sees it.
-    for drawer in soup.select('main > header.mdl-layout__drawer'):
+    for drawer in select(soup, 'main > header.mdl-layout__drawer'):
         _remove(drawer)
     # The text is the <main> landmark already; a second "main" inside it
     # confuses screen readers. The skip link lands on it.
-    content = soup.select_one('div.page-content')
+    content = select_one(soup, 'div.page-content')
     if content is not None:
         if content.get('role') == 'main':
             del content['role']
         content['id'] = 'content'
         content['tabindex'] = '-1'
-        if soup.body is not None and not soup.select_one('a.skip-link'):
+        if soup.body is not None and not select_one(soup, 'a.skip-link'):
             soup.body.insert(0, BeautifulSoup(SKIP_LINK, 'html.parser'))
 
 
@@ -871,5 +944,6 @@ def prune_static(html_dir):
     for path in keep:
         if path.suffix in ('.js', '.css') and path.is_relative_to(static):
             text = path.read_text(encoding='utf-8', errors='replace')
-            if MAP_COMMENT.search(text):
+            # (The word first: the pattern alone scans MathJax's 2 MB slowly.)
+            if '# sourceMappingURL=' in text and MAP_COMMENT.search(text):
                 path.write_text(MAP_COMMENT.sub('\n', text), encoding='utf-8')

@@ -96,3 +96,19 @@ def test_elements_on_either_side_go_with_their_language():
 ])
 def test_anything_else_is_left_as_it_is(html):
     assert split(html) == html
+
+
+def test_fast_selectors_on_tags_made_here():
+    """A class given as a string (tag['class'] = 'a b') stays one string,
+    not a list: matched by class word, as soupsieve does, not by
+    substring."""
+    soup = BeautifulSoup('<body><div class="container ko">a</div></body>',
+                         'html.parser')
+    made, near = soup.new_tag('div'), soup.new_tag('div')
+    made['class'], near['class'] = 'container ko', 'container kor'
+    soup.body.append(made)
+    soup.body.append(near)
+    for css in ('div.container.ko', 'div.container.en, div.container.ko'):
+        assert site.select(soup, css) == soup.select(css)
+        assert len(site.select(soup, css)) == 2
+    assert site.select_one(soup, 'h1') is None
