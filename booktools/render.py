@@ -327,8 +327,9 @@ def _lean_numref(resolve):
 
 
 def patch_sphinx():
-    """Number figures and resolve :numref: from doctree skeletons, and
-    answer the sidebar from the navigation cache, once per process."""
+    """Number figures and resolve :numref: from doctree skeletons, answer
+    the sidebar and the toctrees in the pages' text from the navigation
+    cache, and keep the search index's stems, once per process."""
     from sphinx.builders.html import StandaloneHTMLBuilder
     from sphinx.domains.std import StandardDomain
     from sphinx.environment.collectors.toctree import TocTreeCollector
@@ -337,6 +338,11 @@ def patch_sphinx():
         return
     StandaloneHTMLBuilder._get_local_toctree = _cached_local_toctree(
         StandaloneHTMLBuilder._get_local_toctree)
+    from sphinx.environment import BuildEnvironment
+    from sphinx.environment.adapters.toctree import TocTree
+    BuildEnvironment.get_and_resolve_doctree, TocTree.resolve = \
+        _cached_body_toctrees(BuildEnvironment.get_and_resolve_doctree,
+                              TocTree.resolve)
     StandardDomain._resolve_numref_xref = _lean_numref(
         StandardDomain._resolve_numref_xref)
     from sphinx.search import IndexBuilder
@@ -513,21 +519,27 @@ def navigation_state(builder):
         _sphinx_version(), pathlib.Path(__file__))
 
 
+def _navigation_folder(builder):
+    """Where this builder's navigation state keeps what it resolved; the
+    folders of other states are removed the first time it is asked."""
+    import shutil
+    folder = builder.__dict__.get('booktools_navigation')
+    if folder is None:
+        folder = NAVIGATION / navigation_state(builder)[:24]
+        if NAVIGATION.exists():  # older states' entries
+            for old in NAVIGATION.iterdir():
+                if old != folder:
+                    shutil.rmtree(old, ignore_errors=True)
+        builder.booktools_navigation = folder
+    return folder
+
+
 def _cached_local_toctree(resolve):
     """StandaloneHTMLBuilder._get_local_toctree, answered from the cache
     when the navigation state is the one it was resolved in."""
-    import shutil
 
     def local_toctree(self, docname, collapse=True, **kwargs):
-        folder = self.__dict__.get('booktools_navigation')
-        if folder is None:
-            folder = NAVIGATION / navigation_state(self)[:24]
-            if NAVIGATION.exists():  # older states' entries
-                for old in NAVIGATION.iterdir():
-                    if old != folder:
-                        shutil.rmtree(old, ignore_errors=True)
-            self.booktools_navigation = folder
-        entry = folder / digest(docname, collapse, sorted(
+        entry = _navigation_folder(self) / digest(docname, collapse, sorted(
             (k, repr(v)) for k, v in kwargs.items()))
         html = read_entry(entry)
         if html is None:
@@ -537,6 +549,53 @@ def _cached_local_toctree(resolve):
     local_toctree.booktools = True
     local_toctree.sphinx = resolve  # Sphinx's own, for the tests
     return local_toctree
+
+
+# The toctrees in a page's own text (the front page lists every chapter and
+# its sections) are resolved, like the sidebar, once per navigation state:
+# Sphinx rewrites the front page after every edit, and resolving its toctree
+# deep-copied every chapter's toc. Only what a resolve that warned nothing
+# gave is kept (a warning is an error to report again, not to hide).
+_BODY = []  # the HTML builder whose page text is being resolved
+
+
+def _cached_body_toctrees(get_and_resolve, resolve):
+    """BuildEnvironment.get_and_resolve_doctree and TocTree.resolve: while
+    the first resolves a page for an HTML builder, the second answers from
+    the navigation cache."""
+    import base64
+    import pickle
+    from sphinx.builders.html import StandaloneHTMLBuilder
+
+    def get_and_resolve_doctree(self, docname, builder, *args, **kwargs):
+        if not isinstance(builder, StandaloneHTMLBuilder):
+            return get_and_resolve(self, docname, builder, *args, **kwargs)
+        _BODY.append(builder)
+        try:
+            return get_and_resolve(self, docname, builder, *args, **kwargs)
+        finally:
+            _BODY.pop()
+
+    def cached_resolve(self, docname, builder, toctree, *args, **kwargs):
+        if not _BODY or _BODY[-1] is not builder:
+            return resolve(self, docname, builder, toctree, *args, **kwargs)
+        entry = _navigation_folder(builder) / ('body-' + digest(
+            docname, toctree.pformat(), sorted(
+                (k, repr(v)) for k, v in toctree.attributes.items()),
+            args, sorted(kwargs.items())))
+        kept = read_entry(entry)
+        if kept is not None:
+            return pickle.loads(base64.b64decode(kept))
+        warned = builder.app._warncount
+        result = resolve(self, docname, builder, toctree, *args, **kwargs)
+        if builder.app._warncount == warned:
+            write_entry(entry, base64.b64encode(pickle.dumps(result))
+                        .decode('ascii'))
+        return result
+    get_and_resolve_doctree.booktools = cached_resolve.booktools = True
+    get_and_resolve_doctree.sphinx = get_and_resolve  # Sphinx's own
+    cached_resolve.sphinx = resolve
+    return get_and_resolve_doctree, cached_resolve
 
 
 def write_numbers(env):

@@ -111,6 +111,46 @@ def test_the_sidebar_from_the_cache_is_sphinxs(app, tmp_path, monkeypatch):
     assert not any(e.exists() for e in entries)
 
 
+def test_the_toctrees_of_the_pages_text_from_the_cache_are_sphinxs(
+        app, tmp_path, monkeypatch):
+    """The front page's toctree (every chapter and its sections), resolved
+    by Sphinx, then made and read back from the navigation cache, gives the
+    same page text; a toctree whose resolving warned is not kept."""
+    from sphinx.environment import BuildEnvironment
+    from sphinx.environment.adapters.toctree import TocTree
+    render.patch_sphinx()
+    cached = BuildEnvironment.get_and_resolve_doctree
+    assert cached.booktools and TocTree.resolve.booktools
+    monkeypatch.setattr(render, 'NAVIGATION', tmp_path / 'navigation')
+    env, builder = app.env, app.builder
+
+    def resolved(how, doc):
+        return how(env, doc, builder).pformat()
+    docs = sorted(env.found_docs)
+    with monkeypatch.context() as m:
+        m.setattr(TocTree, 'resolve', TocTree.resolve.sphinx)
+        sphinx_own = {d: resolved(cached.sphinx, d) for d in docs}
+    assert '<toctree' not in sphinx_own['index']  # resolved
+    assert sphinx_own['index'].count('<reference') >= len(docs) - 1
+    for d in docs:
+        assert resolved(cached, d) == sphinx_own[d], d  # made
+    entries = list((tmp_path / 'navigation').rglob('body-*'))
+    assert entries  # the front page's
+    for d in docs:
+        assert resolved(cached, d) == sphinx_own[d], d  # read back
+    # A toctree naming a missing document warns, and is resolved each time.
+    from sphinx import addnodes
+    doctree = env.get_doctree('index')
+    tree = next(doctree.findall(addnodes.toctree))
+    tree['entries'] = tree['entries'] + [(None, 'chapters/missing')]
+    tree['includefiles'] = tree['includefiles'] + ['chapters/missing']
+    warned = app._warncount
+    cached(env, 'index', builder, doctree.deepcopy())
+    assert app._warncount > warned
+    assert sorted((tmp_path / 'navigation').rglob('body-*')) == \
+        sorted(entries)
+
+
 def test_a_retitled_chapter_reaches_every_pages_navigation(book):
     """Sphinx rewrites the retitled page and the root only; every page's
     sidebar shows the new title."""
@@ -298,12 +338,7 @@ def test_pages_finalized_with_their_drawer_apart_are_finalized_whole(
     keeps it: every page Sphinx writes for the book comes out as the whole
     page finalized at once, the drawer made and then read back."""
     from booktools import site
-    render.patch_sphinx()
-    monkeypatch.setattr(render, 'NAVIGATION', tmp_path / 'navigation')
-    app.builder.build_all()
-    out = tmp_path / 'out'
-    pages = sorted(out.rglob('*.html'))
-    assert len(pages) >= len(list((ROOT / 'chapters').glob('*.md'))) + 3
+    out, pages = sphinx_pages(app, tmp_path, monkeypatch)
     states = site.twin_states()
     cache = tmp_path / 'pages'
     cache.mkdir()
@@ -374,3 +409,48 @@ def test_the_search_index_stems_are_kept_across_builds(tmp_path,
         encoding='utf-8'))
     assert kept.pop('') == render.stems_key(SearchEnglishHangul({}))
     assert kept['deferred'] == 'defer' and len(kept) > 500
+
+
+def sphinx_pages(app, tmp_path, monkeypatch):
+    """Every page of the book as Sphinx writes it, before finalize."""
+    render.patch_sphinx()
+    monkeypatch.setattr(render, 'NAVIGATION', tmp_path / 'navigation')
+    app.builder.build_all()
+    out = tmp_path / 'out'
+    pages = sorted(out.rglob('*.html'))
+    assert len(pages) >= len(list((ROOT / 'chapters').glob('*.md'))) + 3
+    return out, pages
+
+
+def test_the_fast_selectors_select_what_soupsieve_selects(
+        app, tmp_path, monkeypatch):
+    """site.select and site.select_one, for each selector they match
+    themselves, give soupsieve's tags in soupsieve's order, on every page
+    as Sphinx wrote it, as finalized, and on each drawer finalized apart."""
+    from bs4 import BeautifulSoup
+    from booktools import site
+    out, pages = sphinx_pages(app, tmp_path, monkeypatch)
+    texts = [p.read_text(encoding='utf-8') for p in pages]
+    texts += [p.read_text(encoding='utf-8')
+              for p in sorted(BOOK.html.rglob('*.html'))
+              if '_static' not in p.parts]
+    texts += [f'<body>{site.DRAWER.search(t).group(0)}</body>'
+              for t in texts[:len(pages)]]
+    # A page whose every Korean block is marked stale.
+    rel = 'chapters/deferred_init.html'
+    file, flags, book = site.twin_states()[rel]
+    texts.append(site._finalize_whole(
+        (out / rel).read_text(encoding='utf-8'), BOOK.html / rel, BOOK.html,
+        (file, [True] * len(flags), book)))
+    found = dict.fromkeys(site.MATCHERS, 0)
+    for text in texts:
+        soup = BeautifulSoup(text, 'html.parser')
+        for css in site.MATCHERS:
+            ours, theirs = site.select(soup, css), soup.select(css)
+            assert [id(t) for t in ours] == [id(t) for t in theirs], css
+            assert site.select_one(soup, css) is soup.select_one(css), css
+            found[css] += len(theirs)
+    assert all(found.values()), found  # each matched something somewhere
+    # A selector of its own goes to soupsieve.
+    soup = BeautifulSoup(texts[0], 'html.parser')
+    assert site.select(soup, 'nav a') == soup.select('nav a')
