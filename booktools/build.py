@@ -63,8 +63,12 @@ def html(argv=(), done=None):
         # the renderer finalizes those pages (the two cores share the work;
         # the pages read the same before and after finalize).
         renderer.rendered()
-        timed(timings, 'notebooks', lambda: notebooks.export(
-            BOOK.notebooks_in_html))
+        try:
+            timed(timings, 'notebooks', lambda: notebooks.export(
+                BOOK.notebooks_in_html))
+        except BookError:
+            renderer.finish()  # not stopped while it writes the pages
+            raise
         timings.update(renderer.result())
     finally:
         renderer.close()

@@ -12,11 +12,13 @@ PDF editions alike:
   Markdown source (`explain_sphinx`), and an error unless config.ini says
   `warning_is_error = False`;
 - `Renderer`: Sphinx in a second process, forked as the build starts, so
-  that its start-up overlaps the evaluation.
+  that its start-up overlaps the evaluation, and that it post-processes the
+  pages while the main process exports the notebooks.
 
 booktools.build runs these in order; booktools.pdf uses the same functions
 for each edition's scratch project.
 """
+import logging
 import os
 import pathlib
 import re
@@ -91,7 +93,6 @@ def run_rst(layout=BOOK, also=()):
     evaluation is up to date, so it only renders. reST made by older
     converters (or, for `also`, older code of the caller) is rebuilt, not
     reused."""
-    import logging
     from d2lbook.build import Builder
     from d2lbook.config import Config
     patch_d2lbook()
@@ -370,16 +371,19 @@ STEMS = BOOK.cache / 'search-stems.json'
 
 
 def stems_key(lang):
-    """Sphinx's version, the search language, and the stemmer's code (by
-    stat: a reinstall rewrites it; its version would cost a metadata scan
-    as long as the stemming saved)."""
+    """Sphinx's version, the search language (its code, name and options)
+    and the stemmer's code (code by stat: a reinstall or an edit rewrites
+    it; the package's version would cost a metadata scan as long as the
+    stemming saved)."""
     import sphinx
+
+    def code(obj):
+        path = getattr(sys.modules.get(type(obj).__module__), '__file__', None)
+        return stat_key(path) if path else None
     stemmer = getattr(lang, 'stemmer', None)
-    code = getattr(sys.modules.get(type(stemmer).__module__), '__file__',
-                   None)
     return [sphinx.__version__, type(lang).__module__, type(lang).__name__,
-            lang.lang, type(stemmer).__name__,
-            stat_key(code) if code else None]
+            code(lang), lang.lang, repr(sorted(lang.options.items())),
+            type(stemmer).__name__, code(stemmer)]
 
 
 def _remembered_stems(init):
@@ -559,6 +563,17 @@ def _cached_local_toctree(resolve):
 _BODY = []  # the HTML builder whose page text is being resolved
 
 
+class _Seen(logging.Handler):
+    """Counts the warnings (and worse) logged while it is attached."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records = 0
+
+    def emit(self, record):
+        self.records += 1
+
+
 def _cached_body_toctrees(get_and_resolve, resolve):
     """BuildEnvironment.get_and_resolve_doctree and TocTree.resolve: while
     the first resolves a page for an HTML builder, the second answers from
@@ -579,17 +594,32 @@ def _cached_body_toctrees(get_and_resolve, resolve):
     def cached_resolve(self, docname, builder, toctree, *args, **kwargs):
         if not _BODY or _BODY[-1] is not builder:
             return resolve(self, docname, builder, toctree, *args, **kwargs)
+        import docutils
         entry = _navigation_folder(builder) / ('body-' + digest(
-            docname, toctree.pformat(), sorted(
+            docutils.__version__, docname, toctree.pformat(), sorted(
                 (k, repr(v)) for k, v in toctree.attributes.items()),
             args, sorted(kwargs.items())))
         kept = read_entry(entry)
         if kept is not None:
-            return pickle.loads(base64.b64decode(kept))
-        warned = builder.app._warncount
-        result = resolve(self, docname, builder, toctree, *args, **kwargs)
-        if builder.app._warncount == warned:
-            write_entry(entry, base64.b64encode(pickle.dumps(result))
+            try:
+                return pickle.loads(base64.b64decode(kept))
+            except Exception:  # noqa: BLE001  made by other code: a miss
+                pass
+        # Sphinx holds back the warnings of the pages it writes until all
+        # are written (logging.pending_warnings), so its count of warnings
+        # cannot tell: a handler of our own sees them as they are made.
+        seen = _Seen()
+        sphinx_log = logging.getLogger('sphinx')
+        sphinx_log.addHandler(seen)
+        try:
+            result = resolve(self, docname, builder, toctree, *args, **kwargs)
+        finally:
+            sphinx_log.removeHandler(seen)
+        if not seen.records:
+            kept = None if result is None else result.deepcopy()
+            for node in () if kept is None else kept.findall():
+                node.document = None  # not the doctrees it was copied from
+            write_entry(entry, base64.b64encode(pickle.dumps(kept))
                         .decode('ascii'))
         return result
     get_and_resolve_doctree.booktools = cached_resolve.booktools = True
@@ -825,7 +855,8 @@ class Renderer:
     """Sphinx in a second process, forked as the build starts. It spends the
     first half second importing Sphinx and the post-processing while this
     process imports d2lbook and evaluates: the two start-ups share the two
-    cores instead of following each other."""
+    cores instead of following each other. Once Sphinx has written the
+    pages, it finalizes them while this process exports the notebooks."""
 
     def __init__(self):
         import multiprocessing
@@ -866,6 +897,14 @@ class Renderer:
         _, value = self._reply()
         self.process.join()
         return value
+
+    def finish(self):
+        """Let it end what it is doing, whatever the outcome (the build
+        fails for another reason)."""
+        try:
+            self.result()
+        except (BookError, RuntimeError):
+            pass
 
     def close(self):
         if self.process.is_alive():

@@ -116,10 +116,13 @@ SKIP_LINK = ('<a class="skip-link" href="#content"><span lang="en">Skip to '
 
 @functools.cache  # read by conf.py, the static list and finalize, once
 def fingerprint():
-    """Changes whenever this file or the book's static files do."""
+    """Changes whenever this file, the language helpers it uses (langs.py)
+    or the book's static files do."""
+    from booktools import langs
     files = sorted(p for p in STATIC.rglob('*') if p.is_file())
-    return digest(pathlib.Path(__file__), *(part for p in files for part in (
-        p.relative_to(STATIC).as_posix(), p)))[:16]
+    return digest(pathlib.Path(__file__), pathlib.Path(langs.__file__),
+                  *(part for p in files for part in (
+                      p.relative_to(STATIC).as_posix(), p)))[:16]
 
 
 class SearchEnglishHangul(SearchEnglish):
@@ -311,6 +314,18 @@ def select_one(root, css):
 FINALIZED = BOOK.cache / 'finalized.json'
 
 
+def pages(html_dir, suffix='.html'):
+    """The pages under `html_dir`, sorted, but for the exported notebooks'
+    folder (no page there, and the main process may be rewriting it while
+    finalize walks: a folder removed under a walk is skipped, not fatal)."""
+    found = []
+    for folder, dirs, files in os.walk(html_dir):
+        if folder == str(html_dir):
+            dirs[:] = [d for d in dirs if d != NOTEBOOKS]
+        found += [pathlib.Path(folder, f) for f in files if f.endswith(suffix)]
+    return sorted(found)
+
+
 def finalize(html_dir):
     """Post-process the built pages in place. Safe to run twice: Sphinx only
     rewrites the pages that changed. Sphinx also rewrites pages whose bytes
@@ -319,6 +334,8 @@ def finalize(html_dir):
     post-processing."""
     html_dir = pathlib.Path(html_dir)
     static = html_dir / '_static'
+    for stray in pages(html_dir, '.html.tmp'):  # a page cut off mid-write
+        stray.unlink(missing_ok=True)
     # html_copy_source is off; drop the copies an older build left.
     shutil.rmtree(html_dir / '_sources', ignore_errors=True)
     install_mathjax(static)
@@ -335,7 +352,7 @@ def finalize(html_dir):
     except (FileNotFoundError, ValueError, AttributeError):
         finalized = {}
     done = {'': version}
-    for page in sorted(html_dir.rglob('*.html')):
+    for page in pages(html_dir):
         relative = page.relative_to(html_dir)
         name = relative.as_posix()
         state = states.get(name)
@@ -449,7 +466,7 @@ def inline_icon_font(static):
 DRAWER = re.compile(r'<header class="mdl-layout__drawer">.*?</header>', re.S)
 DRAWER_MARK = '<!--booktools:drawer-->'
 NOT_IN_DRAWER = ('<header', '<h1', 'container', 'twin-', 'skip-link',
-                 'page-content', 'lang-switch', DRAWER_MARK)
+                 'page-content', 'lang-switch', 'action=""', DRAWER_MARK)
 
 
 def finalize_page(html, page, html_dir, twin_state=None, cache=None):
@@ -492,8 +509,8 @@ def _finalize_whole(html, page, html_dir, twin_state=None):
 def warm():
     """Do once in this process what the first finalized page would pay for:
     Beautiful Soup's entity tables (built on the first `&name;` it reads)
-    and the CSS selectors of the post-processing (soupsieve compiles and
-    keeps them). `make serve` and the renderer call it while they wait."""
+    and the few CSS selectors soupsieve matches (it compiles and keeps
+    them). `make serve` and the renderer call it while they wait."""
     sample = ('<!DOCTYPE html><html><head><title>T</title></head><body>'
               '<header></header><div class="document"><h1>T / 티<a '
               'class="headerlink" href="#t">&para;</a></h1><p>&amp;</p>'
@@ -877,7 +894,7 @@ def page_links(html_dir):
     except (FileNotFoundError, ValueError):
         record = {}
     new, found = {}, set()
-    for page in sorted(html_dir.rglob('*.html')):
+    for page in pages(html_dir):
         name = page.relative_to(html_dir).as_posix()
         mark = stat_key(page)
         old = record.get(name)
@@ -946,4 +963,4 @@ def prune_static(html_dir):
             text = path.read_text(encoding='utf-8', errors='replace')
             # (The word first: the pattern alone scans MathJax's 2 MB slowly.)
             if '# sourceMappingURL=' in text and MAP_COMMENT.search(text):
-                path.write_text(MAP_COMMENT.sub('\n', text), encoding='utf-8')
+                write_atomic(path, MAP_COMMENT.sub('\n', text))

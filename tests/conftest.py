@@ -1,4 +1,5 @@
 """Shared helpers: the tests read what `make html` built under _build/."""
+import os
 import pathlib
 import re
 import subprocess
@@ -91,6 +92,54 @@ def processes_left(path, seconds=10):
 @pytest.fixture
 def book(tmp_path):
     return copy_book(tmp_path / 'book')
+
+
+# --- Sphinx on the built book, writing only under tmp_path -----------------
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    """A Sphinx application on the built book's environment, loaded as a
+    build would load it (nothing is built or written but under tmp_path)."""
+    import shutil
+    from booktools import quiz, render, site
+    from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+    # What a test's Sphinx would write goes under tmp_path: the saved
+    # environment and doctrees (a copy), the records of the quiz check and
+    # of the twins' flags, and what render.py keeps.
+    monkeypatch.setattr(render, 'DOC_PARTS', tmp_path / 'parts.json')
+    monkeypatch.setattr(render, '_PARTS', {})
+    monkeypatch.setattr(quiz, 'RECORD', str(tmp_path / 'quiz.json'))
+    monkeypatch.setattr(site, 'TWIN_FLAGS', tmp_path / 'twin-flags.json')
+    assert (BOOK.doctrees('html') / 'environment.pickle').exists(), \
+        'run `make html` first'
+    doctrees = tmp_path / 'doctrees'
+    shutil.copytree(BOOK.doctrees('html'), doctrees)
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        with patch_docutils(BOOK.rst), docutils_namespace():
+            app = Sphinx(str(BOOK.rst), str(BOOK.rst), str(tmp_path / 'out'),
+                         str(doctrees), 'html', status=None, warning=None)
+            yield app
+    finally:
+        os.chdir(cwd)
+
+
+def sphinx_pages(app, tmp_path, monkeypatch):
+    """Every page of the book as Sphinx writes it, before finalize, under
+    tmp_path/out; the book's own _build/ is left as it was."""
+    from booktools import render
+    render.patch_sphinx()
+    monkeypatch.setattr(render, 'NAVIGATION', tmp_path / 'navigation')
+    before = {p: p.stat().st_mtime_ns for p in BOOK.build.rglob('*')}
+    app.builder.build_all()
+    assert {p: p.stat().st_mtime_ns for p in BOOK.build.rglob('*')} == before
+    out = tmp_path / 'out'
+    pages = sorted(out.rglob('*.html'))
+    assert len(pages) >= len(list((ROOT / 'chapters').glob('*.md'))) + 3
+    return out, pages
 
 
 # --- a browser (Debian's Chromium through Playwright) ----------------------

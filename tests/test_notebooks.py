@@ -499,17 +499,30 @@ def test_lab_turns_news_and_update_checks_off():
     assert tracker['windowingMode'] == 'full'
 
 
-def test_pages_read_the_same_before_and_after_finalize(exported):
-    """The build exports from the pages Sphinx just wrote; `make notebooks`
-    (and this module's export) from the finalized ones, whose Korean blocks
-    and captions say more: the notebooks come out the same."""
-    from conftest import HTML
+def test_pages_read_the_same_before_and_after_finalize(
+        exported, app, tmp_path, monkeypatch):
+    """The build exports while the renderer finalizes the pages, so it reads
+    each page as Sphinx wrote it or as finalized; `make notebooks` (and this
+    module's export) reads the finalized ones, whose Korean blocks and
+    captions say more. From the pages as Sphinx wrote them, the notebooks
+    come out the same, and so do the build's."""
+    from conftest import HTML, sphinx_pages
+    out, pages = sphinx_pages(app, tmp_path, monkeypatch)
+    page = notebooks.Page
+    monkeypatch.setattr(notebooks, 'Page', lambda path: page(
+        out / path.relative_to(HTML)))
+    monkeypatch.setattr(notebooks, 'record_path',
+                        lambda dest: tmp_path / 'export-record.json')
+    raw = notebooks.export(tmp_path / 'from-raw')
     built = HTML / notebooks.IN_HTML
     paths = sorted(exported.rglob('*.ipynb'))
     assert paths
     for path in paths:
         rel = path.relative_to(exported)
+        assert (raw / rel).read_bytes() == path.read_bytes(), rel
         assert (built / rel).read_bytes() == path.read_bytes(), rel
+    # The raw pages were read: they lack what finalize adds.
+    assert 'lang-switch' not in pages[0].read_text(encoding='utf-8')
 
 
 def test_the_build_names_a_role_the_notebooks_cannot_show(book):
@@ -528,6 +541,14 @@ def test_the_build_names_a_role_the_notebooks_cannot_show(book):
                      r':eq(label|ref): in ".*eq_dense.*" has no notebook '
                      r'form', out), out
     assert 'Traceback' not in out, out
+    # The renderer was finalizing the pages meanwhile: it was let finish,
+    # not stopped halfway through a page.
+    from conftest import Layout
+    html = Layout(book).html
+    pages = [p for p in html.rglob('*.html') if '_static' not in p.parts]
+    assert pages and not list(html.rglob('*.tmp'))
+    assert all('class="lang-switch"' in p.read_text(encoding='utf-8')
+               for p in pages), 'finalize was cut short'
 
 
 # --- the export redoes only what changed ------------------------------------

@@ -3,36 +3,13 @@ numbers from doctree skeletons are the numbers Sphinx gives from the full
 doctrees, and each page's sidebar from the navigation cache is the one
 Sphinx resolves, on the book `make html` built; a retitled chapter reaches
 every page's navigation."""
-import os
 import re
 
 import pytest
 
 from booktools import render
 from booktools.layout import BOOK
-from conftest import ROOT
-
-
-@pytest.fixture
-def app(tmp_path, monkeypatch):
-    """A Sphinx application on the built book's environment, loaded as a
-    build would load it (nothing is built or written but under tmp_path)."""
-    monkeypatch.setattr(render, 'DOC_PARTS', tmp_path / 'parts.json')
-    monkeypatch.setattr(render, '_PARTS', {})
-    from sphinx.application import Sphinx
-    from sphinx.util.docutils import docutils_namespace, patch_docutils
-    assert (BOOK.doctrees('html') / 'environment.pickle').exists(), \
-        'run `make html` first'
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        with patch_docutils(BOOK.rst), docutils_namespace():
-            app = Sphinx(str(BOOK.rst), str(BOOK.rst), str(tmp_path / 'out'),
-                         str(BOOK.doctrees('html')), 'html', status=None,
-                         warning=None)
-            yield app
-    finally:
-        os.chdir(cwd)
+from conftest import ROOT, sphinx_pages
 
 
 @pytest.fixture
@@ -136,16 +113,23 @@ def test_the_toctrees_of_the_pages_text_from_the_cache_are_sphinxs(
         assert resolved(cached, d) == sphinx_own[d], d  # made
     entries = list((tmp_path / 'navigation').rglob('body-*'))
     assert entries  # the front page's
+    made = {e: e.stat().st_mtime_ns for e in entries}
     for d in docs:
-        assert resolved(cached, d) == sphinx_own[d], d  # read back
-    # A toctree naming a missing document warns, and is resolved each time.
+        assert resolved(cached, d) == sphinx_own[d], d  # read back ...
+    # ... from the entries: a resolve again would have written them anew.
+    assert {e: e.stat().st_mtime_ns for e in
+            (tmp_path / 'navigation').rglob('body-*')} == made
+    # A toctree naming a missing document warns, and is resolved each time,
+    # also while Sphinx holds the warnings back until its pages are written.
     from sphinx import addnodes
+    from sphinx.util.logging import pending_warnings
     doctree = env.get_doctree('index')
     tree = next(doctree.findall(addnodes.toctree))
     tree['entries'] = tree['entries'] + [(None, 'chapters/missing')]
     tree['includefiles'] = tree['includefiles'] + ['chapters/missing']
     warned = app._warncount
-    cached(env, 'index', builder, doctree.deepcopy())
+    with pending_warnings():
+        cached(env, 'index', builder, doctree.deepcopy())
     assert app._warncount > warned
     assert sorted((tmp_path / 'navigation').rglob('body-*')) == \
         sorted(entries)
@@ -409,17 +393,6 @@ def test_the_search_index_stems_are_kept_across_builds(tmp_path,
         encoding='utf-8'))
     assert kept.pop('') == render.stems_key(SearchEnglishHangul({}))
     assert kept['deferred'] == 'defer' and len(kept) > 500
-
-
-def sphinx_pages(app, tmp_path, monkeypatch):
-    """Every page of the book as Sphinx writes it, before finalize."""
-    render.patch_sphinx()
-    monkeypatch.setattr(render, 'NAVIGATION', tmp_path / 'navigation')
-    app.builder.build_all()
-    out = tmp_path / 'out'
-    pages = sorted(out.rglob('*.html'))
-    assert len(pages) >= len(list((ROOT / 'chapters').glob('*.md'))) + 3
-    return out, pages
 
 
 def test_the_fast_selectors_select_what_soupsieve_selects(
