@@ -375,13 +375,11 @@ def stems_key(lang):
     and the stemmer's code (code by stat: a reinstall or an edit rewrites
     it; the package's version would cost a metadata scan as long as the
     stemming saved)."""
-    import sphinx
-
     def code(obj):
         path = getattr(sys.modules.get(type(obj).__module__), '__file__', None)
         return stat_key(path) if path else None
     stemmer = getattr(lang, 'stemmer', None)
-    return [sphinx.__version__, type(lang).__module__, type(lang).__name__,
+    return [_sphinx_version(), type(lang).__module__, type(lang).__name__,
             code(lang), lang.lang, repr(sorted(lang.options.items())),
             type(stemmer).__name__, code(stemmer)]
 
@@ -480,14 +478,14 @@ def _sphinx_version():
     return sphinx.__version__
 
 
-def title_state(env):
+def title_state(env, parts=None):
     """What the sidebar and the previous/next links of every page show:
     each document's title, the top-level entries of its table of contents
     (their words and numbers; the theme's sidebar shows those of each
     document), the toctrees in it with their options and captions, its
     `tocdepth` (_doc_parts), its number, and which documents each toctree
-    includes."""
-    parts = _doc_parts(env)
+    includes; `parts` are _doc_parts(env), when the caller has them."""
+    parts = _doc_parts(env) if parts is None else parts
     return digest([(d, parts[d][0], env.toc_secnumbers.get(d, {}).get(''))
                    for d in sorted(env.all_docs)],
                   sorted((k, list(v)) for k, v in
@@ -516,7 +514,7 @@ def navigation_state(builder):
     env = builder.env
     parts = _doc_parts(env)
     return digest(
-        title_state(env),
+        title_state(env, parts),
         [(d, parts[d][1]) for d in sorted(env.all_docs)],
         sorted((d, sorted(n.items())) for d, n in env.toc_secnumbers.items()),
         builder.build_info.config_hash, builder.build_info.tags_hash,
@@ -616,10 +614,10 @@ def _cached_body_toctrees(get_and_resolve, resolve):
         finally:
             sphinx_log.removeHandler(seen)
         if not seen.records:
-            kept = None if result is None else result.deepcopy()
-            for node in () if kept is None else kept.findall():
+            bare = None if result is None else result.deepcopy()
+            for node in () if bare is None else bare.findall():
                 node.document = None  # not the doctrees it was copied from
-            write_entry(entry, base64.b64encode(pickle.dumps(kept))
+            write_entry(entry, base64.b64encode(pickle.dumps(bare))
                         .decode('ascii'))
         return result
     get_and_resolve_doctree.booktools = cached_resolve.booktools = True

@@ -27,10 +27,10 @@ import pathlib
 import re
 import shutil
 
-from bs4 import BeautifulSoup, NavigableString
+from bs4 import BeautifulSoup, NavigableString, Tag
 from sphinx.search.en import SearchEnglish
 
-from booktools import BookError, ROOT, quiz, twins
+from booktools import BookError, ROOT, langs, quiz, twins
 from booktools.book import notebook_sources, read_config
 from booktools.langs import HANGUL, KO_NUMREF, SYLLABLES, \
     ko_numref as _ko_numref
@@ -118,7 +118,6 @@ SKIP_LINK = ('<a class="skip-link" href="#content"><span lang="en">Skip to '
 def fingerprint():
     """Changes whenever this file, the language helpers it uses (langs.py)
     or the book's static files do."""
-    from booktools import langs
     files = sorted(p for p in STATIC.rglob('*') if p.is_file())
     return digest(pathlib.Path(__file__), pathlib.Path(langs.__file__),
                   *(part for p in files for part in (
@@ -291,8 +290,7 @@ MATCHERS = {
 
 def _matching(root, css):
     match = MATCHERS[css]
-    return (t for t in root.descendants
-            if getattr(t, 'attrs', None) is not None and match(t))
+    return (t for t in root.descendants if isinstance(t, Tag) and match(t))
 
 
 def select(root, css):
