@@ -366,16 +366,25 @@ def run_and_write(src, nb, key, zygote):
     (in a worker)."""
     code_cells = [c for c in nb.cells if c.cell_type == 'code']
     print(f'[eval] {rel(src)}: executing', flush=True)
-    outputs = run_notebook(src, nb, code_cells, eval_path(src).parent,
-                           zygote)
+    outputs = run_notebook(src, nb, code_cells, eval_dir(src), zygote)
     save_cache(src, key, outputs)
     write(src, nb, code_cells, outputs)
 
 
 def eval_path(src):
-    path = BOOK.eval / pathlib.Path(rel(src)).with_suffix('.ipynb')
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.resolve()
+    """`_build/eval/<src>.ipynb`. Computed, not looked up: a build asks for
+    it five times per source (a book of 160 notebooks paid a tenth of a
+    second of every rebuild resolving it); `eval_dir` makes its folder."""
+    return BOOK.eval / pathlib.Path(rel(src)).with_suffix('.ipynb')
+
+
+def eval_dir(src):
+    """The folder of `eval_path(src)`, made if missing and resolved: a
+    kernel runs there, and the scrubbing of its outputs looks for the
+    folder as the kernel sees it (os.getcwd() resolves symbolic links)."""
+    folder = eval_path(src).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder.resolve()
 
 
 def write(src, nb, code_cells, outputs):
@@ -389,7 +398,7 @@ def write(src, nb, code_cells, outputs):
     nb.metadata['kernelspec'] = {'name': 'python3', 'language': 'python',
                                  'display_name': 'Python 3 (ipykernel)'}
     text = nbformat.writes(nb)
-    tgt = eval_path(src)
+    tgt = eval_dir(src) / eval_path(src).name
     if not tgt.exists() or tgt.read_text(encoding='utf-8') != text:
         tgt.write_text(text, encoding='utf-8')
     else:
@@ -419,7 +428,7 @@ def prepare_eval_dir(sources):
                        check=True, capture_output=True)
     wanted = {eval_path(src) for src in sources}
     for path in BOOK.eval.rglob('*.ipynb'):
-        if path.resolve() not in wanted:
+        if path not in wanted:  # both under BOOK.eval, as rglob gives them
             path.unlink()
 
 

@@ -11,8 +11,8 @@ from booktools import execute, provisioner
 def run(chapter, zygote=None):
     src = ROOT / 'chapters' / f'{chapter}.md'
     nb, code_cells = execute.read_source(src)
-    return execute.run_notebook(src, nb, code_cells,
-                                execute.eval_path(src).parent, zygote)
+    return execute.run_notebook(src, nb, code_cells, execute.eval_dir(src),
+                                zygote)
 
 
 def test_forked_kernel_gives_the_outputs_of_a_fresh_kernel():
