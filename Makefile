@@ -110,11 +110,18 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
+# The test suite's workers; two suit this book's two-core machines (each
+# worker's builds use both cores in turn). `make test TEST_WORKERS=1` runs
+# the suite in one process.
+TEST_WORKERS ?= 2
+
 test: html lint node_modules/.installed ## Build the book, then run the whole test suite
 	$(RUN) -m booktools.sysdeps test pdf
-	@# -v names each test as it starts (some take a minute: they build a
-	@# copy of the book); --durations lists the slowest at the end.
-	$(RUN) -m pytest -v --durations=15 tests
+	@# Two workers (pytest-xdist): most tests wait on a build, a kernel or
+	@# a browser. --dist loadgroup keeps the tests that write under the
+	@# book's own _build/ on one worker (tests/conftest.py). -v names each
+	@# test as it ends; --durations lists the slowest at the end.
+	$(RUN) -m pytest -v -n $(TEST_WORKERS) --dist loadgroup --durations=15 tests
 
 # Not part of `make test`: each listed breakage costs a build and a run of
 # the suite (booktools/mutants.py says which; NAME=... runs some).

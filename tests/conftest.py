@@ -89,6 +89,26 @@ def processes_left(path, seconds=10):
     return found
 
 
+# --- two workers --------------------------------------------------------------
+# `make test` runs the suite on two workers (pytest-xdist, --dist loadgroup).
+# Most tests read what `make html` built, or build a copy of the book of their
+# own under tmp_path. Those that write under the book's own _build/ (the
+# PDFs, the screenshots, `make serve` on the book), or check that nothing
+# there changed, would race each other: they are one group, which runs one
+# test after the other on one worker. A test is in it when it is marked
+# `built_book` or uses a fixture that writes there.
+BUILT_BOOK_FIXTURES = {'pdfs', 'server'}
+BUILT_BOOK = 'built-book'
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker('built_book') or \
+                BUILT_BOOK_FIXTURES & set(getattr(item, 'fixturenames', ())):
+            item.add_marker(pytest.mark.xdist_group(BUILT_BOOK))
+
+
 @pytest.fixture
 def book(tmp_path):
     return copy_book(tmp_path / 'book')

@@ -133,3 +133,60 @@ def test_the_environment_installs_the_lock_in_hash_checking_mode():
     assert '-r requirements-lock.txt' in commands[0]
     for command in commands[1:]:
         assert '--no-deps' in command and command.rstrip().endswith('-e .')
+
+
+
+# Loaded into a pytest that only collects the suite: after the suite's own
+# hooks have grouped the tests, it records each test's groups, and whether
+# its code or fixtures use the built book's own _build/.
+GROUP_PROBE = """
+import inspect, json, os
+import pytest
+
+SHARES = ('sphinx_pages(', 'SHOTS')
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    from conftest import BUILT_BOOK_FIXTURES
+    found = []
+    for item in items:
+        code = inspect.getsource(item.function)
+        shares = (any(s in code for s in SHARES) or
+                  ('booktools.pdf' in code and 'cwd=ROOT' in code) or
+                  bool(BUILT_BOOK_FIXTURES & set(item.fixturenames)))
+        found.append([item.nodeid, shares, sorted(
+            m.args[0] for m in item.iter_markers('xdist_group'))])
+    with open(os.environ['GROUP_PROBE_OUT'], 'w') as out:
+        json.dump(found, out)
+"""
+
+
+def test_make_test_keeps_the_tests_of_the_built_book_on_one_worker(tmp_path):
+    """`make test` spreads the suite over workers by groups, and every test
+    that writes under the built book's own _build/ (a PDF built in the book,
+    a screenshot, `make serve` on the book) or checks that nothing there
+    changed (sphinx_pages) is in the group that runs on one worker."""
+    import json
+    import os
+    import sys
+    from conftest import BUILT_BOOK
+    recipe = make(ROOT, '-n', 'test').stdout
+    line = next(l for l in recipe.splitlines() if ' -m pytest ' in l)
+    assert re.search(r' -n \d+ --dist loadgroup ', line), line
+    (tmp_path / 'group_probe.py').write_text(GROUP_PROBE)
+    out = tmp_path / 'groups.json'
+    collected = subprocess.run(
+        [sys.executable, '-m', 'pytest', '--collect-only', '-q',
+         '-p', 'no:cacheprovider', '-p', 'group_probe', 'tests'],
+        cwd=ROOT, capture_output=True, text=True,
+        env={**os.environ, 'GROUP_PROBE_OUT': str(out),
+             'PYTHONPATH': f'{tmp_path}:{ROOT / "tests"}'})
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    found = json.loads(out.read_text())
+    assert len(found) > 600
+    wrong = [(nodeid, groups) for nodeid, shares, groups in found
+             if groups != ([BUILT_BOOK] if shares else []) and
+             'test_make_test_keeps' not in nodeid]  # (this test names them)
+    assert not wrong, wrong
+    assert sum(shares for _, shares, _ in found) >= 10

@@ -499,6 +499,7 @@ def test_lab_turns_news_and_update_checks_off():
     assert tracker['windowingMode'] == 'full'
 
 
+@pytest.mark.built_book
 def test_pages_read_the_same_before_and_after_finalize(
         exported, app, tmp_path, monkeypatch):
     """The build exports while the renderer finalizes the pages, so it reads

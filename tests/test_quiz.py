@@ -211,6 +211,7 @@ def test_notebooks_keep_the_question_and_its_answer_cell(tmp_path):
                 assert explain in answer
 
 
+@pytest.mark.built_book
 def test_the_pdf_has_numbered_review_questions_and_answers_at_the_end():
     # Build the English PDF (quick when it is up to date), as `make pdf`
     # does, rather than count on another test file having built it.

@@ -302,6 +302,7 @@ def test_printed_chapter_has_the_text_only(visit, mode):
 
 # --- screenshots -------------------------------------------------------------
 
+@pytest.mark.built_book
 def test_screenshots_in_light_and_dark_korean_and_english(visit):
     """_build/screenshots/<page>[-figure]-{light,dark}-{ko,en}.png, to look
     at: the top of a chapter, and each chapter's figure. A dark shot must

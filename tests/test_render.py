@@ -316,6 +316,7 @@ def reread(monkeypatch, env, doc, toc):
     monkeypatch.setitem(env.all_docs, doc, env.all_docs[doc] + 1)
 
 
+@pytest.mark.built_book
 def test_pages_finalized_with_their_drawer_apart_are_finalized_whole(
         app, tmp_path, monkeypatch):
     """site.finalize_page finalizes the drawer (the sidebar) on its own and
@@ -395,6 +396,7 @@ def test_the_search_index_stems_are_kept_across_builds(tmp_path,
     assert kept['deferred'] == 'defer' and len(kept) > 500
 
 
+@pytest.mark.built_book
 def test_the_fast_selectors_select_what_soupsieve_selects(
         app, tmp_path, monkeypatch):
     """site.select and site.select_one, for each selector they match

@@ -346,6 +346,7 @@ def test_phone_width_has_no_sideways_scrolling(visit, page):
         assert all(extra <= 0 for extra in widths[1:]), (mode, widths)
 
 
+@pytest.mark.built_book
 def test_screenshots_of_each_mode_are_not_blank(visit):
     SHOTS.mkdir(parents=True, exist_ok=True)
     shots = []
