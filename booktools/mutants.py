@@ -116,11 +116,13 @@ def run(name, file, old, new, first, scratch):
     if build.returncode:
         return 'killed', 'the build itself fails'
     # The likely files first: a killed mutant then costs seconds. Only if
-    # they pass, the whole suite (pytest would run one list in file order).
-    for files in (first, ['tests']):
+    # they pass, the whole suite (pytest would run one list in file order),
+    # on two workers as `make test` runs it.
+    for files, workers in ((first, []),
+                           (['tests'], ['-n', '2', '--dist', 'loadgroup'])):
         tests = subprocess.run(
             [sys.executable, '-m', 'pytest', '-x', '-q', '-p',
-             'no:cacheprovider', *files],
+             'no:cacheprovider', *workers, *files],
             cwd=folder, env=env, capture_output=True, text=True)
         if tests.returncode:
             failed = re.search(r'^FAILED (\S+)', tests.stdout, re.M)
