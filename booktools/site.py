@@ -35,7 +35,7 @@ from booktools.book import notebook_sources, read_config
 from booktools.langs import HANGUL, KO_NUMREF, SYLLABLES, \
     ko_numref as _ko_numref
 from booktools.layout import BOOK, digest, read_entry, read_record, \
-    stat_key, write_atomic, write_entry
+    stat_key, write_atomic, write_entry, write_if_changed
 from booktools.notebooks import IN_HTML as NOTEBOOKS, ZIP_NAME
 
 STATIC = pathlib.Path(__file__).resolve().parent / 'static'
@@ -434,8 +434,11 @@ def install_mathjax(static):
     # Speech and old-IE helpers default to a CDN. The book turns them off;
     # pointing them at a local (absent) path guarantees no request leaves.
     code = code.replace('https://cdn.jsdelivr.net/npm/', './')
-    target.write_text(code, encoding='utf-8')
-    shutil.copy(source / 'LICENSE', target.parent / 'LICENSE')
+    # Rewritten only when it changed: the build's last check reads every
+    # file written since the last good build, and this one is 2 MB.
+    write_if_changed(target, code)
+    write_if_changed(target.parent / 'LICENSE',
+                     (source / 'LICENSE').read_bytes())
 
 
 def inline_icon_font(static):
@@ -447,11 +450,11 @@ def inline_icon_font(static):
     import mxtheme
     font = pathlib.Path(mxtheme.__file__).parent / 'static' / ICON_FONT
     data = base64.b64encode(font.read_bytes()).decode('ascii')
-    (static / 'fonts.css').write_text(
+    write_if_changed(static / 'fonts.css',
         "/* Material Icons (Apache 2.0), inlined by booktools.site */\n"
         "@font-face{font-family:'Material Icons';font-style:normal;"
         f"font-weight:400;src:url(data:font/woff2;base64,{data}) "
-        "format('woff2')}\n", encoding='utf-8')
+        "format('woff2')}\n")
 
 
 # The drawer (the sidebar listing every chapter) is most of a short page and
