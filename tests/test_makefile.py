@@ -190,3 +190,46 @@ def test_make_test_keeps_the_tests_of_the_built_book_on_one_worker(tmp_path):
              'test_make_test_keeps' not in nodeid]  # (this test names them)
     assert not wrong, wrong
     assert sum(shares for _, shares, _ in found) >= 10
+
+
+# Two small test files: the marked tests of both must run on one worker.
+GROUPED = """
+import os
+import pathlib
+import time
+
+import pytest
+
+
+@pytest.mark.parametrize('n', range(6))
+def test_alone(n):
+    time.sleep(0.05)
+
+
+@pytest.mark.xdist_group('built-book')
+@pytest.mark.parametrize('n', range(6))
+def test_grouped(n):
+    time.sleep(0.05)
+    with open(os.environ['GROUPED_OUT'], 'a') as out:
+        out.write(os.environ['PYTEST_XDIST_WORKER'] + '\\n')
+"""
+
+
+def test_the_pinned_pytest_and_xdist_keep_a_group_on_one_worker(tmp_path):
+    """pytest 9.2 broke xdist's grouping without a word (requirements.txt):
+    with the pins, twelve tests of one group in two files, mixed with
+    others, all run on the same one of the two workers."""
+    import os
+    import sys
+    for name in ('test_one.py', 'test_two.py'):
+        (tmp_path / name).write_text(GROUPED)
+    out = tmp_path / 'workers.txt'
+    result = subprocess.run(
+        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
+         '-n', '2', '--dist', 'loadgroup', '--rootdir', str(tmp_path),
+         str(tmp_path)], cwd=tmp_path, capture_output=True, text=True,
+        env={**os.environ, 'GROUPED_OUT': str(out)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert '24 passed' in result.stdout, result.stdout
+    workers = out.read_text().split()
+    assert len(workers) == 12 and len(set(workers)) == 1, workers
