@@ -111,8 +111,8 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 # The test suite's workers; two suit this book's two-core machines (each
-# worker's builds use both cores in turn). `make test TEST_WORKERS=1` runs
-# the suite in one process.
+# worker's builds use both cores in turn). `make test TEST_WORKERS=0` runs
+# the suite in pytest's own process, without workers.
 TEST_WORKERS ?= 2
 
 test: html lint node_modules/.installed ## Build the book, then run the whole test suite

@@ -38,6 +38,8 @@ def copy_book(dest, cache=True):
                             ignore=shutil.ignore_patterns('__pycache__'))
         elif src.exists():
             shutil.copy2(src, dest / name)
-    if cache and BOOK.cache.exists():
-        shutil.copytree(BOOK.cache, dest / BOOK.rel(BOOK.cache))
+    if cache and BOOK.cache.exists():  # not an entry being written (it is
+        # renamed into place when whole; a build may be writing one now)
+        shutil.copytree(BOOK.cache, dest / BOOK.rel(BOOK.cache),
+                        ignore=shutil.ignore_patterns('*.tmp'))
     return dest

@@ -90,13 +90,15 @@ def processes_left(path, seconds=10):
 
 
 # --- two workers --------------------------------------------------------------
-# `make test` runs the suite on two workers (pytest-xdist, --dist loadgroup).
-# Most tests read what `make html` built, or build a copy of the book of their
-# own under tmp_path. Those that write under the book's own _build/ (the
-# PDFs, the screenshots, `make serve` on the book), or check that nothing
-# there changed, would race each other: they are one group, which runs one
-# test after the other on one worker. A test is in it when it is marked
-# `built_book` or uses a fixture that writes there.
+# `make test` runs the suite on two workers (pytest-xdist, --dist loadgroup),
+# each group of tests on one worker. Most tests read what `make html` built,
+# or build a copy of the book of their own under tmp_path. Those that write
+# under the book's own _build/ (the PDFs, the screenshots, `make serve` on
+# the book), or check that nothing there changed, would race each other:
+# they are one group, which runs one test after the other. A test is in it
+# when it is marked `built_book` or uses a fixture that writes there. Every
+# other test is grouped with its module, so that a module's fixtures (a
+# browser, a built copy of the book) are made once, not once per worker.
 BUILT_BOOK_FIXTURES = {'pdfs', 'server'}
 BUILT_BOOK = 'built-book'
 
@@ -104,9 +106,24 @@ BUILT_BOOK = 'built-book'
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items):
     for item in items:
-        if item.get_closest_marker('built_book') or \
-                BUILT_BOOK_FIXTURES & set(getattr(item, 'fixturenames', ())):
-            item.add_marker(pytest.mark.xdist_group(BUILT_BOOK))
+        shares = item.get_closest_marker('built_book') or \
+            BUILT_BOOK_FIXTURES & set(getattr(item, 'fixturenames', ()))
+        item.add_marker(pytest.mark.xdist_group(
+            BUILT_BOOK if shares else item.path.name))
+
+
+@pytest.fixture(scope='session', autouse=True)
+def export_records(tmp_path_factory):
+    """An export keeps its record under the book's _build/cache, keyed on
+    where it exported to: the tests' exports (into tmp_path) keep theirs in
+    a folder of this worker's, not in the built book the other reads."""
+    from booktools import notebooks
+    folder = tmp_path_factory.mktemp('export-records')
+    book_record = notebooks.record_path
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(notebooks, 'record_path',
+                      lambda dest: folder / book_record(dest).name)
+        yield folder
 
 
 @pytest.fixture

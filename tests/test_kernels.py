@@ -8,20 +8,21 @@ from conftest import (ROOT, book_env, build, processes_left,
 from booktools import execute, provisioner
 
 
-def run(chapter, zygote=None):
+def run(chapter, cwd, zygote=None):
+    """The chapter's cells run in a kernel whose working folder is `cwd`
+    (not the book's _build/eval: a cell may write where it runs)."""
     src = ROOT / 'chapters' / f'{chapter}.md'
     nb, code_cells = execute.read_source(src)
-    return execute.run_notebook(src, nb, code_cells, execute.eval_dir(src),
-                                zygote)
+    return execute.run_notebook(src, nb, code_cells, cwd, zygote)
 
 
-def test_forked_kernel_gives_the_outputs_of_a_fresh_kernel():
+def test_forked_kernel_gives_the_outputs_of_a_fresh_kernel(tmp_path):
     """Byte for byte, including the matplotlib figure and Gluon's names
     (`sequential0_`), which would drift if the zygote ran any cell."""
     chapters = ['conv_shapes', 'deferred_init']
-    fresh = {c: run(c) for c in chapters}
+    fresh = {c: run(c, tmp_path) for c in chapters}
     with execute.Zygote() as zygote:
-        forked = {c: run(c, zygote.start()) for c in chapters}
+        forked = {c: run(c, tmp_path, zygote.start()) for c in chapters}
     assert forked == fresh
     assert any('image/png' in out.get('data', {})
                for cell in fresh['conv_shapes'] for out in cell['outputs'])

@@ -185,51 +185,80 @@ def test_make_test_keeps_the_tests_of_the_built_book_on_one_worker(tmp_path):
     assert collected.returncode == 0, collected.stdout + collected.stderr
     found = json.loads(out.read_text())
     assert len(found) > 600
+    # Each test in one group: the book's if it shares the book's _build/
+    # (a test may be marked so without this check knowing why), else its
+    # module's.
     wrong = [(nodeid, groups) for nodeid, shares, groups in found
-             if groups != ([BUILT_BOOK] if shares else []) and
-             'test_make_test_keeps' not in nodeid]  # (this test names them)
+             if 'test_make_test_keeps' not in nodeid  # (it names them)
+             and groups not in ([[BUILT_BOOK]] if shares else [
+                 [BUILT_BOOK], [nodeid.split('::')[0].split('/')[-1]]])]
     assert not wrong, wrong
     assert sum(shares for _, shares, _ in found) >= 10
 
 
-# Two small test files: the marked tests of both must run on one worker.
+
+# Two small test files, grouped by the suite's own hook (tests/conftest.py):
+# in each, six tests of the book's group (marked, or using `server`) and six
+# others, each writing down the worker it ran on.
 GROUPED = """
 import os
-import pathlib
 import time
 
 import pytest
 
 
-@pytest.mark.parametrize('n', range(6))
-def test_alone(n):
-    time.sleep(0.05)
-
-
-@pytest.mark.xdist_group('built-book')
-@pytest.mark.parametrize('n', range(6))
-def test_grouped(n):
+def ran(kind):
     time.sleep(0.05)
     with open(os.environ['GROUPED_OUT'], 'a') as out:
-        out.write(os.environ['PYTEST_XDIST_WORKER'] + '\\n')
+        out.write(f'{kind} {os.environ["PYTEST_XDIST_WORKER"]}\\n')
+
+
+@pytest.mark.parametrize('n', range(6))
+def test_alone(n):
+    ran('alone')
+
+
+@pytest.mark.built_book
+@pytest.mark.parametrize('n', range(3))
+def test_marked(n):
+    ran('book')
+
+
+@pytest.mark.parametrize('n', range(3))
+def test_serving(server, n):
+    ran('book')
 """
 
 
-def test_the_pinned_pytest_and_xdist_keep_a_group_on_one_worker(tmp_path):
-    """pytest 9.2 broke xdist's grouping without a word (requirements.txt):
-    with the pins, twelve tests of one group in two files, mixed with
-    others, all run on the same one of the two workers."""
+def test_the_suites_groups_hold_on_two_workers(tmp_path):
+    """pytest 9.2 broke xdist's grouping without a word (requirements.txt),
+    and the suite's hook must run before xdist reads the groups: with the
+    pins and the hook, the twelve tests of the book's group in two files
+    run on one worker, and the others still run."""
+    import inspect
     import os
     import sys
+    import conftest
+    (tmp_path / 'conftest.py').write_text('\n'.join([
+        'import pytest', f'BUILT_BOOK = {conftest.BUILT_BOOK!r}',
+        f'BUILT_BOOK_FIXTURES = {conftest.BUILT_BOOK_FIXTURES!r}', '',
+        inspect.getsource(conftest.pytest_collection_modifyitems), '',
+        '@pytest.fixture', 'def server():', '    return None', '']))
     for name in ('test_one.py', 'test_two.py'):
         (tmp_path / name).write_text(GROUPED)
     out = tmp_path / 'workers.txt'
+    env = {k: v for k, v in os.environ.items() if not k.startswith('PYTEST')}
     result = subprocess.run(
-        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
-         '-n', '2', '--dist', 'loadgroup', '--rootdir', str(tmp_path),
-         str(tmp_path)], cwd=tmp_path, capture_output=True, text=True,
-        env={**os.environ, 'GROUPED_OUT': str(out)})
+        [sys.executable, '-m', 'pytest', '-v', '-p', 'no:cacheprovider',
+         '-o', 'markers=built_book', '-n', '2', '--dist', 'loadgroup',
+         '--rootdir', str(tmp_path), str(tmp_path)], cwd=tmp_path,
+        capture_output=True, text=True, env={**env, 'GROUPED_OUT': str(out)})
     assert result.returncode == 0, result.stdout + result.stderr
     assert '24 passed' in result.stdout, result.stdout
-    workers = out.read_text().split()
-    assert len(workers) == 12 and len(set(workers)) == 1, workers
+    passed = re.findall(r'PASSED (\S+)', result.stdout)
+    assert sum(p.endswith(f'@{conftest.BUILT_BOOK}') for p in passed) == 12, \
+        result.stdout
+    ran = [line.split() for line in out.read_text().splitlines()]
+    book = {worker for kind, worker in ran if kind == 'book'}
+    assert len(ran) == 24 and len(book) == 1, ran
+    assert {worker for _, worker in ran} == {'gw0', 'gw1'}, ran

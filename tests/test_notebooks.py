@@ -564,16 +564,25 @@ def rewritten(before, dest):
     return {name for name in after if before.get(name) != after[name]}
 
 
+@pytest.fixture
+def eval_copy(tmp_path, monkeypatch):
+    """The export reads a copy of the evaluated notebooks (their dates
+    kept), which a test may change: the book's own are read by the tests
+    on the other worker."""
+    eval_dir = tmp_path / 'eval'
+    shutil.copytree(EVAL, eval_dir)
+    monkeypatch.setattr(notebooks, 'EVAL_DIR', eval_dir)
+    return eval_dir
+
+
 def export_after_saving_init_errors(dest):
-    """Export into `dest` with init_errors' evaluated notebook dated a
-    second later (as if saved again, the same bytes), then date it back."""
-    src = EVAL / 'chapters' / 'init_errors.ipynb'
+    """Export into `dest` with init_errors' evaluated notebook (in the
+    eval_copy) dated a second later, as if saved again, the same bytes."""
+    src = notebooks.EVAL_DIR / 'chapters' / 'init_errors.ipynb'
+    assert not src.is_relative_to(EVAL), 'use the eval_copy fixture'
     st = src.stat()
-    try:
-        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
-        notebooks.export(dest)
-    finally:
-        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    notebooks.export(dest)
 
 
 def test_an_export_with_nothing_changed_writes_nothing(tmp_path):
@@ -583,7 +592,8 @@ def test_an_export_with_nothing_changed_writes_nothing(tmp_path):
     assert rewritten(before, dest) == set()
 
 
-def test_a_changed_notebook_rewrites_it_and_the_zip_only(tmp_path):
+def test_a_changed_notebook_rewrites_it_and_the_zip_only(tmp_path,
+                                                         eval_copy):
     """init_errors saved again (its labels and headings the same): it is
     written again, and the zip; deferred_init, which links to it, is not
     (its links read only init_errors' headings), nor conv_shapes."""
@@ -600,12 +610,10 @@ def test_a_changed_notebook_rewrites_it_and_the_zip_only(tmp_path):
 
 
 def test_a_changed_heading_rewrites_the_notebooks_linking_to_it(
-        tmp_path, monkeypatch):
+        tmp_path, eval_copy):
     """The labelled heading of init_errors reworded: deferred_init links
     to it, so it is exported again; conv_shapes is not."""
-    eval_dir = tmp_path / 'eval'
-    shutil.copytree(EVAL, eval_dir)
-    monkeypatch.setattr(notebooks, 'EVAL_DIR', eval_dir)
+    eval_dir = eval_copy
     dest = notebooks.export(tmp_path / 'nb')
     before = mtimes(dest)
     src = eval_dir / 'chapters' / 'init_errors.ipynb'
@@ -656,7 +664,7 @@ def test_a_deleted_or_damaged_export_is_made_again(tmp_path):
         rewritten(before, dest)
 
 
-def test_the_zip_is_updated_member_by_member(tmp_path):
+def test_the_zip_is_updated_member_by_member(tmp_path, eval_copy):
     """After one notebook changed, the zip's other members are copied from
     the last zip (a file changed behind the export's back shows its old
     bytes there), and the zip has the same bytes as one made from scratch
@@ -678,7 +686,8 @@ def test_the_zip_is_updated_member_by_member(tmp_path):
     assert (dest / notebooks.ZIP_NAME).read_bytes() == incremental
 
 
-def test_a_damaged_zip_member_makes_the_zip_from_scratch(tmp_path, capsys):
+def test_a_damaged_zip_member_makes_the_zip_from_scratch(tmp_path, eval_copy,
+                                                        capsys):
     """A kept member whose local header is damaged cannot be copied: the
     zip is made from scratch, with every member readable, and says so."""
     dest = notebooks.export(tmp_path / 'nb')
