@@ -119,10 +119,13 @@ class Saves:
 
     def wait(self):
         """Block until a source is saved, then until saving stopped; the
-        paths saved (a hint: compare snapshots to know what changed)."""
+        paths saved (a hint: compare snapshots to know what changed).
+        watchfiles yields a change once a step of STEP ms went by without
+        another: saving has stopped when a yield holds a source (a second
+        quiet step cost every rebuild 50 ms; a save in it is found by the
+        next snapshot and rebuilt next)."""
         while not self.pending:
             self.pending |= self.paths(next(self.events))
-        self.settle()
         saved, self.pending = self.pending, set()
         if saved & set(FOLDERS) or self.folders != [
                 f for f in FOLDERS if (ROOT / f).is_dir()]:
