@@ -95,7 +95,18 @@ def source_lines(code, md_lines, fence):
     return found
 
 
+_UNDER_ROOT = str(ROOT) + os.sep
+
+
 def rel(path):
+    """`path` relative to the book. A build asks this of each source
+    several times: a plain path under the book is cut, without the two
+    absolute paths os.path.relpath makes for each."""
+    text = os.fspath(path)
+    if text.startswith(_UNDER_ROOT):
+        rest = text[len(_UNDER_ROOT):]
+        if rest and not {'', '.', '..'} & set(rest.split(os.sep)):
+            return rest
     return os.path.relpath(path, ROOT)
 
 

@@ -248,3 +248,14 @@ def test_read_source_refuses_an_expect_error_line_not_first(tmp_path):
     with pytest.raises(execute.BookError, match=r'x\.md:3: `#@expect_error '
                        'Name` must be the first line of the cell'):
         execute.read_source(src)
+
+
+@pytest.mark.parametrize('tail', ['chapters/x.md', 'a//b.md', 'a/../b.md',
+                                  'a/./b.md', '', 'chapters/'])
+def test_rel_is_os_path_relpath(tail):
+    import os
+    from booktools import ROOT
+    for path in (str(ROOT) + '/' + tail, ROOT / tail):
+        assert execute.rel(path) == os.path.relpath(path, ROOT), path
+    assert execute.rel('/tmp/elsewhere') == os.path.relpath('/tmp/elsewhere',
+                                                            ROOT)
