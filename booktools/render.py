@@ -58,11 +58,55 @@ def _cached_pandoc(convert):
     return cached
 
 
+# The marks d2lbook's slides are made of; every one holds `**` or `~~`.
+SLIDE_MARKS = ('[**', '**]', '(**', '**)', '[~~', '~~]', '(~~', '~~)')
+
+
+def _quick_slide_marks(match):
+    """d2lbook.slides._match_slide_marks tests every position of a
+    Markdown cell against each mark in Python (a few hundredths of a second
+    of every prose edit's rst step, for one long chapter); a text holding
+    no mark at all has none to find, and any other goes to d2lbook."""
+    def match_slide_marks(text):
+        if not any(mark in text for mark in SLIDE_MARKS):
+            return []
+        return match(text)
+    match_slide_marks.booktools = True
+    match_slide_marks.d2lbook = match  # d2lbook's own, for the tests
+    return match_slide_marks
+
+
+def _unchecked_cells(remove):
+    """d2lbook.build.remove_slide_marks remakes each Markdown cell with
+    nbformat's new_markdown_cell, which checks the new cell against the
+    notebook schema: a jsonschema walk per cell, for a cell made of a
+    string taken from a notebook nbformat has just read and checked.
+    While it runs, cells are made unchecked."""
+    from nbformat.v4 import nbbase
+
+    def remove_slide_marks(nb):
+        check = nbbase.validate
+        nbbase.validate = lambda node, ref=None: None
+        try:
+            return remove(nb)
+        finally:
+            nbbase.validate = check
+    remove_slide_marks.booktools = True
+    remove_slide_marks.d2lbook = remove
+    return remove_slide_marks
+
+
 def patch_d2lbook():
     """Patch d2lbook and nbconvert for the book, once per process."""
+    import d2lbook.build
     import d2lbook.rst
+    import d2lbook.slides
     from nbconvert.exporters import templateexporter
     if not getattr(d2lbook.rst.convert_notebook, 'booktools', False):
+        d2lbook.slides._match_slide_marks = _quick_slide_marks(
+            d2lbook.slides._match_slide_marks)
+        d2lbook.build.remove_slide_marks = _unchecked_cells(
+            d2lbook.build.remove_slide_marks)
         d2lbook.rst.convert_notebook = _verbatim_outputs(
             d2lbook.rst.convert_notebook)
         d2lbook.rst.convert_notebook.booktools = True
@@ -346,6 +390,8 @@ def patch_sphinx():
                               TocTree.resolve)
     StandardDomain._resolve_numref_xref = _lean_numref(
         StandardDomain._resolve_numref_xref)
+    StandaloneHTMLBuilder.write = _only_the_pages_that_change(
+        StandaloneHTMLBuilder.write)
     from sphinx.search import IndexBuilder
     IndexBuilder.__init__ = _remembered_stems(IndexBuilder.__init__)
 
@@ -498,13 +544,63 @@ def _titles_changed(app, env):
     recorded by `sphinx` after the build: Sphinx saves its environment
     before writing the pages, so an interrupted build must not count);
     every page too when there is no record (a first build writes them all
-    anyway)."""
+    anyway). A build that rewrites every page removes the record first: cut
+    short once it wrote some of them, and its edit undone, the next build
+    would otherwise find the old state recorded and leave those pages
+    showing the undone one."""
     state = app.booktools_shown = title_state(env)
     try:
         old = NAVIGATION_SHOWN.read_text(encoding='utf-8')
     except FileNotFoundError:
         old = None
-    return [] if old == state else sorted(env.found_docs)
+    if old == state:
+        return []
+    NAVIGATION_SHOWN.unlink(missing_ok=True)
+    return sorted(env.found_docs)
+
+
+NAVIGATION_WRITTEN = BOOK.cache / 'navigation-written'
+
+
+def _only_the_pages_that_change(write):
+    """Builder.write: to the pages out of date and those an
+    env-get-updated listener names (_titles_changed: every page, when the
+    navigation changed), Sphinx adds the root document and every document
+    whose toctree lists one of them. What those show of the others is
+    their navigation (navigation_state): when it is the one every page was
+    last written with (NAVIGATION_WRITTEN, removed before any page is
+    written and recorded once all are), they would come out as they are,
+    and are neither written nor indexed again (a prose edit in a book of
+    160 notebooks wrote, indexed and finalized the front page again, a
+    tenth of its rebuild)."""
+    def booktools_write(self, build_docnames, updated_docnames,
+                        method='update'):
+        state = navigation_state(self)
+        try:
+            same = NAVIGATION_WRITTEN.read_text(encoding='utf-8') == state
+        except FileNotFoundError:
+            same = False
+        NAVIGATION_WRITTEN.unlink(missing_ok=True)
+        self.booktools_written = state  # for `sphinx`, once all is written
+        if method != 'update' or not same or build_docnames is None or \
+                build_docnames == ['__all__']:
+            return write(self, build_docnames, updated_docnames, method)
+        wanted = set(build_docnames) | set(updated_docnames)
+        prepare, serial, parallel = (self.prepare_writing, self._write_serial,
+                                     self._write_parallel)
+        self.prepare_writing = lambda docnames: prepare(
+            {d for d in docnames if d in wanted})
+        self._write_serial = lambda docnames: serial(
+            [d for d in docnames if d in wanted])
+        self._write_parallel = lambda docnames, nproc: parallel(
+            [d for d in docnames if d in wanted], nproc)
+        try:
+            return write(self, build_docnames, updated_docnames, method)
+        finally:
+            del self.prepare_writing, self._write_serial, self._write_parallel
+    booktools_write.booktools = True
+    booktools_write.sphinx = write  # Sphinx's own, for the tests
+    return booktools_write
 
 
 def navigation_state(builder):
@@ -689,7 +785,7 @@ def prepare_html():
     conf = BOOK.rst / 'conf.py'
     try:
         before = conf.read_bytes()
-    except FileNotFoundError:
+    except OSError:
         return None
     if CONF_OVERRIDES.encode('utf-8') not in before or not \
             (BOOK.doctrees('html') / 'environment.pickle').exists():
@@ -698,7 +794,11 @@ def prepare_html():
         made = OpenSphinx('html', BOOK.html, config.warning_is_error())
     except Exception:  # noqa: BLE001  made again, and reported, by sphinx()
         return None
-    if conf.read_bytes() != before:  # d2lbook rewrote it meanwhile
+    try:  # d2lbook rewrote it meanwhile, or removed the whole folder (new
+        after = conf.read_bytes()  # converters: the reST is made afresh)
+    except OSError:
+        after = None
+    if after != before:
         made.close()
         return None
     made.conf = before
@@ -746,6 +846,9 @@ def sphinx(builder, outdir, made=None):
             shown = getattr(app, 'booktools_shown', None)
             if shown is not None:
                 write_atomic(NAVIGATION_SHOWN, shown)
+            written = getattr(app.builder, 'booktools_written', None)
+            if written is not None:
+                write_atomic(NAVIGATION_WRITTEN, written)
     except SphinxError as e:
         if isinstance(getattr(e, 'orig_exc', None), BookError):
             raise e.orig_exc from None  # a listener's own (quiz.py): as is

@@ -146,6 +146,8 @@ def app(tmp_path, monkeypatch):
     # environment and doctrees (a copy), the records of the quiz check and
     # of the twins' flags, and what render.py keeps.
     monkeypatch.setattr(render, 'DOC_PARTS', tmp_path / 'parts.json')
+    monkeypatch.setattr(render, 'NAVIGATION_WRITTEN',
+                        tmp_path / 'navigation-written')
     monkeypatch.setattr(render, '_PARTS', {})
     monkeypatch.setattr(quiz, 'RECORD', str(tmp_path / 'quiz.json'))
     monkeypatch.setattr(site, 'TWIN_FLAGS', tmp_path / 'twin-flags.json')

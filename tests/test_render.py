@@ -229,6 +229,83 @@ def test_the_html_build_makes_its_sphinx_ahead_from_a_finished_conf(
     assert render.prepare_html() is None
 
 
+def test_sphinx_is_not_made_ahead_when_the_rst_folder_goes_meanwhile(
+        tmp_path, monkeypatch):
+    """New converters: the main process removes the reST folder and makes
+    it afresh while the renderer reads conf.py twice around making Sphinx.
+    Gone at the second read, it is not made ahead (it crashed the build)."""
+    import shutil
+    from booktools.layout import Layout
+    scratch = Layout(tmp_path)
+    shutil.copytree(BOOK.rst, scratch.rst, ignore=shutil.ignore_patterns(
+        '*.ipynb', '_build'))
+    (scratch.doctrees('html')).mkdir(parents=True)
+    (scratch.doctrees('html') / 'environment.pickle').write_bytes(b'')
+    monkeypatch.setattr(render, 'BOOK', scratch)
+    closed = []
+
+    class Made:
+        def __init__(self, builder, outdir, strict):
+            shutil.rmtree(scratch.rst)  # what fresh_folder does meanwhile
+
+        def close(self):
+            closed.append(True)
+    monkeypatch.setattr(render, 'OpenSphinx', Made)
+    assert render.prepare_html() is None
+    assert closed == [True]
+    assert render.prepare_html() is None  # and gone at the first read
+
+
+def test_a_prose_edit_rewrites_its_page_not_the_front_page(book):
+    """Sphinx rewrites, after an edit, the page and the root document (whose
+    toctree lists it): with the navigation unchanged, the front page is not
+    written again, and stays in the search index; after a retitled chapter,
+    or a build that failed while writing, it is."""
+    import json
+    from conftest import build
+    from booktools.layout import Layout
+    layout = Layout(book)
+    front = layout.html / 'index.html'
+    page = layout.html / 'chapters' / 'init_errors.html'
+    src = book / 'chapters' / 'init_errors.md'
+
+    def edit(old, new):
+        text = src.read_text(encoding='utf-8')
+        assert old in text, old
+        src.write_text(text.replace(old, new, 1), encoding='utf-8')
+        before = front.stat().st_mtime_ns
+        result = build(book)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return front.stat().st_mtime_ns != before
+
+    def indexed():
+        text = (layout.html / 'searchindex.js').read_text(encoding='utf-8')
+        return json.loads(text[len('Search.setIndex('):-1])['docnames']
+
+    assert build(book).returncode == 0
+    # (The first edit of an English block marks its Korean twin stale, which
+    # the front page's overview of the book shows: finalize rewrites it.)
+    edit('::: en\n', '::: en\nEdited. ')
+    assert not edit('Edited. ', 'Edited once. ')
+    assert 'Edited once.' in page.read_text(encoding='utf-8')
+    assert 'index' in indexed() and 'chapters/init_errors' in indexed()
+    title = src.read_text(encoding='utf-8').splitlines()[0][2:].split(' / ')[0]
+    assert edit(title, title + ' Retitled')
+    assert title + ' Retitled' in front.read_text(encoding='utf-8')
+    assert not edit('Edited once. ', 'Edited twice. ')
+    # A build that fails while writing the pages (a reference to no label
+    # is an error there) leaves no record: the next one writes the root.
+    text = src.read_text(encoding='utf-8')
+    src.write_text(text.replace('Edited twice. ', 'See :numref:`no_such`. '),
+                   encoding='utf-8')
+    result = build(book)
+    assert result.returncode != 0 and 'no_such' in result.stderr, \
+        result.stdout + result.stderr
+    src.write_text(text, encoding='utf-8')
+    assert edit('Edited twice. ', 'Edited thrice. ')
+    assert 'index' in indexed()
+
+
 def test_a_rebuild_uses_the_sphinx_made_ahead_unless_conf_changed(book):
     """timings.json says whether Sphinx was made ahead: after a prose edit
     it was; after config.ini changed conf.py (a new release number) the one
@@ -279,6 +356,13 @@ def test_every_page_is_rewritten_when_its_navigation_would_change(
     reread(monkeypatch, env, 'index', toc)
     assert render.title_state(env) != state
     assert render._titles_changed(app, env) == everything
+    # Removed until this build has written every page: cut short, with the
+    # caption changed back, the next build still rewrites them all.
+    assert not render.NAVIGATION_SHOWN.exists()
+    monkeypatch.setitem(env.tocs, 'index', original)
+    assert render._titles_changed(app, env) == everything
+    render.NAVIGATION_SHOWN.write_text(app.booktools_shown)
+    reread(monkeypatch, env, 'index', toc)
     monkeypatch.setitem(env.tocs, 'index', original)
     monkeypatch.setitem(env.all_docs, 'index', stamp)
     assert render.title_state(env) == state

@@ -112,3 +112,63 @@ def test_explain_sphinx_gives_a_fix_for_stray_rest_markup(book):
         'chapters/shapes.md:1: Unknown target name: "sequential0". — this '
         'reST markup came from the Markdown: escape it or put it in '
         'backticks']
+
+
+# --- d2lbook's slide marks, found as d2lbook finds them ----------------------
+
+SLIDE_TEXTS = [
+    'Plain prose with **bold**, *emphasis* and `code`.',
+    'Two **bold** words, then **more** (in brackets) [not marks].',
+    'A [**slide point**] and a (**second one**) here.',
+    'Cut [~~from the slides~~] and (~~this too~~), keep the rest.',
+    'A link [**bold link**](https://example.org) is not a mark.',
+    '',
+]
+
+
+@pytest.mark.parametrize('text', SLIDE_TEXTS)
+def test_slide_marks_are_found_as_d2lbook_finds_them(text):
+    import d2lbook.slides
+    render.patch_d2lbook()
+    quick = d2lbook.slides._match_slide_marks
+    assert quick.booktools
+    assert quick(text) == quick.d2lbook(text)
+
+
+def test_slide_marks_are_looked_for_only_where_a_mark_is(monkeypatch):
+    """A text without any of the eight marks never reaches d2lbook's
+    position-by-position search; one with a mark does."""
+    asked = []
+    quick = render._quick_slide_marks(lambda text: asked.append(text) or [])
+    assert quick(SLIDE_TEXTS[0]) == [] and quick(SLIDE_TEXTS[1]) == []
+    assert asked == []
+    quick(SLIDE_TEXTS[2])
+    assert asked == [SLIDE_TEXTS[2]]
+
+
+def test_remade_cells_are_unchecked_only_while_d2lbook_remakes_them():
+    """The schema check is off while remove_slide_marks runs and back on
+    after it, even when it raises; the cells it makes are those d2lbook
+    made, ids aside."""
+    import d2lbook.slides
+    from nbformat.v4 import nbbase, new_code_cell, new_markdown_cell, \
+        new_notebook
+    check = nbbase.validate
+    nb = new_notebook(cells=[new_markdown_cell('A [**point**] here.'),
+                             new_code_cell('x = 1')])
+    unchecked = render._unchecked_cells(d2lbook.slides.remove_slide_marks)
+    seen = []
+    original = d2lbook.slides.remove_slide_marks(nb)
+
+    def strip_ids(notebook):
+        return [{k: v for k, v in c.items() if k != 'id'}
+                for c in notebook.cells]
+    assert strip_ids(unchecked(nb)) == strip_ids(original)
+    assert nbbase.validate is check
+
+    def failing(nb):
+        seen.append(nbbase.validate is check)
+        raise ValueError('d2lbook failed')
+    with pytest.raises(ValueError):
+        render._unchecked_cells(failing)(nb)
+    assert seen == [False] and nbbase.validate is check
