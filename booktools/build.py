@@ -63,7 +63,8 @@ def html(argv=(), done=None):
     try:
         timed(timings, 'config', config.check)
         timed(timings, 'eval', execute.main)
-        timed(timings, 'rst', render.render_rst)
+        timed(timings, 'rst', lambda: render.render_rst(
+            before_conf=renderer.prepared))
         renderer.send('render')
         # The notebooks the pages link to take their cross-reference and
         # figure numbers from the pages Sphinx wrote, exported here while

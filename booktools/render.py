@@ -96,6 +96,23 @@ def _unchecked_cells(remove):
     return remove_slide_marks
 
 
+# Called, once each, just before d2lbook's rst step rewrites conf.py (the
+# HTML build's: until the renderer has read the old one).
+_BEFORE_CONF = []
+
+
+def _after_hooks(prepare):
+    """d2lbook.build.prepare_sphinx_env, which writes conf.py (truncating
+    it first), run once the hooks in _BEFORE_CONF have returned."""
+    def prepare_sphinx_env(config):
+        while _BEFORE_CONF:
+            _BEFORE_CONF.pop(0)()
+        return prepare(config)
+    prepare_sphinx_env.booktools = True
+    prepare_sphinx_env.d2lbook = prepare
+    return prepare_sphinx_env
+
+
 def patch_d2lbook():
     """Patch d2lbook and nbconvert for the book, once per process."""
     import d2lbook.build
@@ -107,6 +124,8 @@ def patch_d2lbook():
             d2lbook.slides._match_slide_marks)
         d2lbook.build.remove_slide_marks = _unchecked_cells(
             d2lbook.build.remove_slide_marks)
+        d2lbook.build.prepare_sphinx_env = _after_hooks(
+            d2lbook.build.prepare_sphinx_env)
         d2lbook.rst.convert_notebook = _verbatim_outputs(
             d2lbook.rst.convert_notebook)
         d2lbook.rst.convert_notebook.booktools = True
@@ -132,11 +151,11 @@ def rendering_digest():
                   ROOT / 'constraints.txt', sys.version)
 
 
-def run_rst(layout=BOOK, also=()):
+def run_rst(layout=BOOK, also=(), before_conf=None):
     """d2lbook's rst step in the project `layout` is the layout of; the
     evaluation is up to date, so it only renders. reST made by older
     converters (or, for `also`, older code of the caller) is rebuilt, not
-    reused."""
+    reused. `before_conf` is called before conf.py is rewritten."""
     from d2lbook.build import Builder
     from d2lbook.config import Config
     patch_d2lbook()
@@ -155,16 +174,18 @@ def run_rst(layout=BOOK, also=()):
         # (which knows nothing of #@expect_error) must not run again, even
         # if a source was saved during this build.
         builder.done['eval'] = True
+        _BEFORE_CONF[:] = [before_conf] if before_conf else []
         builder.rst()
     finally:
+        _BEFORE_CONF.clear()
         os.chdir(cwd)
 
 
-def render_rst():
+def render_rst(before_conf=None):
     """The HTML build's rst step; a source saved meanwhile fails it."""
     from booktools import execute
     from booktools.book import notebook_sources
-    run_rst(BOOK)
+    run_rst(BOOK, before_conf=before_conf)
     for src in notebook_sources():
         if src.stat().st_mtime > execute.eval_path(src).stat().st_mtime:
             raise BookError(f'{execute.rel(src)}: changed during the build '
@@ -931,6 +952,7 @@ def _render(conn, other_end, parent):
         from booktools import site
         site.warm()
         made = prepare_html()  # while the main process evaluates
+        conn.send(('prepared', None))  # conf.py may be rewritten now
         # The environment just read, the imports and the pages' tables stay
         # for the life of this process: the collector need not walk them.
         import gc
@@ -967,6 +989,7 @@ class Renderer:
                                        args=(child, self.conn, os.getpid()))
         self.process.start()
         child.close()
+        self.is_prepared = False
 
     def send(self, command):
         try:
@@ -988,8 +1011,20 @@ class Renderer:
             raise RuntimeError(f'rendering failed:\n{value}')
         return kind, value
 
+    def prepared(self):
+        """Wait until it has made its Sphinx ahead, or found it could not:
+        it reads conf.py, which the rst step rewrites (the two raced, and
+        Sphinx was made ahead in some builds only)."""
+        if self.is_prepared:
+            return
+        kind, _ = self._reply()
+        if kind != 'prepared':
+            raise RuntimeError(f'rendering: {kind!r} before being prepared')
+        self.is_prepared = True
+
     def rendered(self):
         """Wait until Sphinx has written the pages (finalize then begins)."""
+        self.prepared()
         kind, _ = self._reply()
         if kind != 'rendered':
             raise RuntimeError(f'rendering: {kind!r} before the pages')

@@ -256,6 +256,49 @@ def test_sphinx_is_not_made_ahead_when_the_rst_folder_goes_meanwhile(
     assert render.prepare_html() is None  # and gone at the first read
 
 
+def test_conf_is_rewritten_after_the_hook_only(monkeypatch):
+    """The rst step's d2lbook.build.prepare_sphinx_env (which truncates and
+    writes conf.py) runs the hooks first, once each."""
+    import d2lbook.build
+    render.patch_d2lbook()
+    assert d2lbook.build.prepare_sphinx_env.booktools
+    events = []
+    prepare = render._after_hooks(lambda config: events.append('conf'))
+    monkeypatch.setattr(render, '_BEFORE_CONF',
+                        [lambda: events.append('hook')])
+    prepare(None)
+    prepare(None)
+    assert events == ['hook', 'conf', 'conf']
+
+
+def test_sphinx_is_made_ahead_even_when_the_renderer_is_slow(book):
+    """The rst step waits for the renderer to have read conf.py before
+    rewriting it: a renderer slow to make its Sphinx (here by a second)
+    still makes it ahead from the finished conf.py, not from the one being
+    rewritten (they raced: in a large book Sphinx was made ahead in some
+    rebuilds only)."""
+    import json
+    from conftest import build
+    from booktools.layout import Layout
+    code = book / 'booktools' / 'render.py'
+    text = code.read_text(encoding='utf-8')
+    slow = ("def prepare_html():\n"
+            "    import time\n"
+            "    time.sleep(1)\n"
+            "    return _prepare_html()\n\n\n"
+            "def _prepare_html():")
+    assert text.count('def prepare_html():') == 1
+    code.write_text(text.replace('def prepare_html():', slow),
+                    encoding='utf-8')
+    assert build(book).returncode == 0  # new converters: all made afresh
+    src = book / 'chapters' / 'init_errors.md'
+    src.write_text(src.read_text(encoding='utf-8').replace(
+        '::: en\n', '::: en\nEdited. ', 1), encoding='utf-8')
+    result = build(book)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(Layout(book).timings.read_text())['ahead'] == 1
+
+
 def test_a_prose_edit_rewrites_its_page_not_the_front_page(book):
     """Sphinx rewrites, after an edit, the page and the root document (whose
     toctree lists it): with the navigation unchanged, the front page is not
