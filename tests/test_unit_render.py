@@ -172,3 +172,37 @@ def test_remade_cells_are_unchecked_only_while_d2lbook_remakes_them():
     with pytest.raises(ValueError):
         render._unchecked_cells(failing)(nb)
     assert seen == [False] and nbbase.validate is check
+
+
+def test_a_conversion_checks_the_notebook_once_and_still_fails_if_broken(
+        monkeypatch):
+    """nbconvert's preprocessors run as before, the schema check once after
+    the last of them instead of after each; a preprocessor that breaks the
+    notebook still fails the conversion."""
+    import nbformat as real
+    from nbconvert.exporters import RSTExporter
+    from nbconvert.exporters.exporter import Exporter
+    from nbconvert.preprocessors import Preprocessor
+    from nbformat.v4 import new_code_cell, new_notebook
+    render.patch_d2lbook()
+    assert Exporter._preprocess.booktools
+    nb = new_notebook(cells=[new_code_cell('x = 1'), new_code_cell('y = 2')])
+    checks = []
+    check = real.validate
+    monkeypatch.setattr(real, 'validate',
+                        lambda *a, **k: checks.append(1) or check(*a, **k))
+    body, _ = RSTExporter().from_notebook_node(nb)
+    assert 'x = 1' in body and 'y = 2' in body
+    assert len(checks) == 1
+
+    class Breaks(Preprocessor):
+        def preprocess(self, nb, resources):
+            nb.cells[0]['cell_type'] = 'no such type'
+            return nb, resources
+    exporter = RSTExporter()
+    exporter.register_preprocessor(Breaks(), enabled=True)
+    with pytest.raises(real.ValidationError):
+        exporter.from_notebook_node(nb)
+    assert not hasattr(exporter, '_validate_preprocessor') or \
+        exporter._validate_preprocessor.__func__ is \
+        Exporter._validate_preprocessor
