@@ -21,7 +21,7 @@ from booktools import BookError, ROOT
 from booktools.book import notebook_sources
 from booktools.layout import BOOK, digest, stat_key, write_atomic
 from booktools.lifetime import die_with_parent
-from booktools.nbfast import nbformat
+from booktools.nbfast import nbformat, unchecked_cells
 
 # Kernels' own home for matplotlib's font list and IPython's profile: kept
 # with the environment (outlives `make clean`, so a cold build does not
@@ -47,7 +47,8 @@ def read_source(path):
     """The notebook as d2lbook builds it from the .md, plus per-cell facts."""
     from d2lbook import library, notebook
     text = path.read_text(encoding='utf-8')
-    nb = notebook.read_markdown(text)
+    with unchecked_cells():  # made from strings; checked whole when written
+        nb = notebook.read_markdown(text)
     nb = library.format_code_nb(nb)
     for i, cell in enumerate(nb.cells):
         cell['id'] = f'cell-{i}'  # nbformat's default ids are random
@@ -95,16 +96,13 @@ def source_lines(code, md_lines, fence):
     return found
 
 
-_UNDER_ROOT = str(ROOT) + os.sep
-
-
 def rel(path):
     """`path` relative to the book. A build asks this of each source
     several times: a plain path under the book is cut, without the two
     absolute paths os.path.relpath makes for each."""
-    text = os.fspath(path)
-    if text.startswith(_UNDER_ROOT):
-        rest = text[len(_UNDER_ROOT):]
+    text, root = os.fspath(path), str(ROOT) + os.sep
+    if text.startswith(root):
+        rest = text[len(root):]
         if rest and not {'', '.', '..'} & set(rest.split(os.sep)):
             return rest
     return os.path.relpath(path, ROOT)
@@ -382,11 +380,21 @@ def run_and_write(src, nb, key, zygote):
     write(src, nb, code_cells, outputs)
 
 
+_EVAL_PATHS = {}  # {src: eval_path(src)}, this process's
+
+
 def eval_path(src):
     """`_build/eval/<src>.ipynb`. Computed, not looked up: a build asks for
     it five times per source (a book of 160 notebooks paid a tenth of a
-    second of every rebuild resolving it); `eval_dir` makes its folder."""
-    return BOOK.eval / pathlib.Path(rel(src)).with_suffix('.ipynb')
+    second of every rebuild resolving it), and remembered for the life of
+    the process (make serve forks one per build); `eval_dir` makes its
+    folder."""
+    key = os.fspath(src), BOOK.eval, ROOT
+    found = _EVAL_PATHS.get(key)
+    if found is None:
+        found = _EVAL_PATHS[key] = BOOK.eval / pathlib.Path(
+            rel(src)).with_suffix('.ipynb')
+    return found
 
 
 def eval_dir(src):

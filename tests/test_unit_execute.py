@@ -259,3 +259,34 @@ def test_rel_is_os_path_relpath(tail):
         assert execute.rel(path) == os.path.relpath(path, ROOT), path
     assert execute.rel('/tmp/elsewhere') == os.path.relpath('/tmp/elsewhere',
                                                             ROOT)
+
+
+def test_eval_path_follows_the_layout_it_is_asked_under(monkeypatch,
+                                                        tmp_path):
+    """Remembered per source, and per evaluation folder: a layout changed
+    meanwhile (a test's scratch book) gets its own path."""
+    from booktools import ROOT
+    from booktools.layout import BOOK, Layout
+    src = ROOT / 'chapters' / 'deferred_init.md'
+    assert execute.eval_path(src) == BOOK.eval / 'chapters' / \
+        'deferred_init.ipynb'
+    assert execute.eval_path(src) is execute.eval_path(src)
+    scratch = Layout(tmp_path)
+    monkeypatch.setattr(execute, 'BOOK', scratch)
+    assert execute.eval_path(src) == scratch.eval / 'chapters' / \
+        'deferred_init.ipynb'
+
+
+def test_cells_made_inside_unchecked_cells_skip_the_schema_only_there():
+    from booktools.nbfast import unchecked_cells
+    from nbformat.v4 import nbbase
+    check = nbbase.validate
+    with pytest.raises(nbformat.ValidationError):
+        nbbase.new_markdown_cell(source=1)  # not a string: refused
+    with unchecked_cells():
+        assert nbbase.validate is not check
+        nbbase.new_markdown_cell(source=1)
+    assert nbbase.validate is check
+    with pytest.raises(RuntimeError), unchecked_cells():
+        raise RuntimeError('inside')
+    assert nbbase.validate is check
