@@ -47,7 +47,7 @@ def read_source(path):
     """The notebook as d2lbook builds it from the .md, plus per-cell facts."""
     from d2lbook import library, notebook
     text = path.read_text(encoding='utf-8')
-    with unchecked_cells():  # made from strings; checked whole when written
+    with unchecked_cells():  # from strings (writes() checks the notebook)
         nb = notebook.read_markdown(text)
     nb = library.format_code_nb(nb)
     for i, cell in enumerate(nb.cells):

@@ -599,6 +599,38 @@ def _titles_changed(app, env):
 
 
 NAVIGATION_WRITTEN = BOOK.cache / 'navigation-written'
+SELF_CONTAINED = BOOK.cache / 'self-contained.json'
+
+
+def _self_contained(env):
+    """self_contained(doc): True when what the document's page shows of
+    other documents is its navigation only: its doctree holds no reference
+    to resolve (a :ref:, :numref:, :doc: or citation, whose words, number or
+    warning come from another document, and none pending for an extension)
+    and the index domain holds no entry of it (the search index keeps only
+    the entries of the pages it is fed). Kept, across builds, under the
+    time Sphinx read the document."""
+    import json
+    from docutils import nodes
+    from sphinx import addnodes
+    key = [_sphinx_version(), digest(pathlib.Path(__file__))]
+    known = read_record(SELF_CONTAINED, key)
+    entries = env.get_domain('index').entries
+
+    def self_contained(doc):
+        if entries.get(doc):
+            return False
+        stamp = env.all_docs.get(doc)
+        got = known.get(doc)
+        if isinstance(got, list) and len(got) == 2 and got[0] == stamp:
+            return got[1]
+        found = next(env.get_doctree(doc).findall(lambda n: isinstance(n, (
+            addnodes.pending_xref, nodes.citation_reference,
+            nodes.pending))), None) is None
+        known[doc] = [stamp, found]
+        write_atomic(SELF_CONTAINED, json.dumps({**known, '': key}))
+        return found
+    return self_contained
 
 
 def _only_the_pages_that_change(write):
@@ -606,12 +638,13 @@ def _only_the_pages_that_change(write):
     env-get-updated listener names (_titles_changed: every page, when the
     navigation changed), Sphinx adds the root document and every document
     whose toctree lists one of them. What those show of the others is
-    their navigation (navigation_state): when it is the one every page was
-    last written with (NAVIGATION_WRITTEN, removed before any page is
-    written and recorded once all are), they would come out as they are,
-    and are neither written nor indexed again (a prose edit in a book of
-    160 notebooks wrote, indexed and finalized the front page again, a
-    tenth of its rebuild)."""
+    their navigation (navigation_state), unless their text refers to
+    another document (_self_contained): when the navigation is the one
+    every page was last written with (NAVIGATION_WRITTEN, removed before
+    any page is written and recorded once all are), such pages would come
+    out as they are, and are neither written nor indexed again (a prose
+    edit in a book of 160 notebooks wrote, indexed and finalized the front
+    page again, a tenth of its rebuild)."""
     def booktools_write(self, build_docnames, updated_docnames,
                         method='update'):
         state = navigation_state(self)
@@ -625,14 +658,21 @@ def _only_the_pages_that_change(write):
                 build_docnames == ['__all__']:
             return write(self, build_docnames, updated_docnames, method)
         wanted = set(build_docnames) | set(updated_docnames)
+        self_contained = _self_contained(self.env)
+        kept = {}
+
+        def keep(doc):  # a document Sphinx adds is kept if it refers
+            if doc not in kept:
+                kept[doc] = doc in wanted or not self_contained(doc)
+            return kept[doc]
         prepare, serial, parallel = (self.prepare_writing, self._write_serial,
                                      self._write_parallel)
         self.prepare_writing = lambda docnames: prepare(
-            {d for d in docnames if d in wanted})
+            {d for d in docnames if keep(d)})
         self._write_serial = lambda docnames: serial(
-            [d for d in docnames if d in wanted])
+            [d for d in docnames if keep(d)])
         self._write_parallel = lambda docnames, nproc: parallel(
-            [d for d in docnames if d in wanted], nproc)
+            [d for d in docnames if keep(d)], nproc)
         try:
             return write(self, build_docnames, updated_docnames, method)
         finally:

@@ -110,6 +110,19 @@ class Saves:
         path = os.path.relpath(path, ROOT).replace(os.sep, '/')
         return is_source(path) or path in FOLDERS
 
+    @staticmethod
+    def recent(paths):
+        """True when one of these files was modified less than STEP ms ago."""
+        now = time.time_ns()
+        for path in paths:
+            try:
+                mtime = os.stat(ROOT / path).st_mtime_ns
+            except OSError:  # removed since, or a folder's name
+                continue
+            if now - mtime < STEP * 1_000_000:
+                return True
+        return False
+
     def settle(self):
         """Wait until no source was saved for STEP milliseconds."""
         for changes in self.events:
@@ -120,12 +133,16 @@ class Saves:
     def wait(self):
         """Block until a source is saved, then until saving stopped; the
         paths saved (a hint: compare snapshots to know what changed).
-        watchfiles yields a change once a step of STEP ms went by without
-        another: saving has stopped when a yield holds a source (a second
-        quiet step cost every rebuild 50 ms; a save in it is found by the
-        next snapshot and rebuilt next)."""
+        watchfiles yields STEP ms after the first event of a file, even if
+        the file is still being written (a later write of the same file is
+        not a new change to it): when a saved file was modified less than
+        STEP ms before, saving may go on, and it waits until no source
+        changed for STEP ms. Otherwise (an editor's save is one write, long
+        done by then) it does not wait again, which cost every rebuild 50 ms."""
         while not self.pending:
             self.pending |= self.paths(next(self.events))
+        if self.recent(self.pending):
+            self.settle()
         saved, self.pending = self.pending, set()
         if saved & set(FOLDERS) or self.folders != [
                 f for f in FOLDERS if (ROOT / f).is_dir()]:

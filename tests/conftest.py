@@ -148,6 +148,8 @@ def app(tmp_path, monkeypatch):
     monkeypatch.setattr(render, 'DOC_PARTS', tmp_path / 'parts.json')
     monkeypatch.setattr(render, 'NAVIGATION_WRITTEN',
                         tmp_path / 'navigation-written')
+    monkeypatch.setattr(render, 'SELF_CONTAINED',
+                        tmp_path / 'self-contained.json')
     monkeypatch.setattr(render, '_PARTS', {})
     monkeypatch.setattr(quiz, 'RECORD', str(tmp_path / 'quiz.json'))
     monkeypatch.setattr(site, 'TWIN_FLAGS', tmp_path / 'twin-flags.json')

@@ -299,6 +299,23 @@ def test_sphinx_is_made_ahead_even_when_the_renderer_is_slow(book):
     assert json.loads(Layout(book).timings.read_text())['ahead'] == 1
 
 
+def test_a_renderer_that_fails_before_sphinx_is_made_fails_the_build(book):
+    """The rst step waits for the renderer before rewriting conf.py: a
+    renderer that crashed before it was ready fails the build with its
+    traceback, and does not leave it waiting."""
+    from conftest import build
+    code = book / 'booktools' / 'render.py'
+    text = code.read_text(encoding='utf-8')
+    assert text.count('def prepare_html():\n') == 1
+    code.write_text(text.replace(
+        'def prepare_html():\n',
+        'def prepare_html():\n    raise RuntimeError("renderer broke")\n'),
+        encoding='utf-8')
+    result = build(book)
+    assert result.returncode != 0
+    assert 'renderer broke' in result.stderr, result.stdout + result.stderr
+
+
 def test_a_prose_edit_rewrites_its_page_not_the_front_page(book):
     """Sphinx rewrites, after an edit, the page and the root document (whose
     toctree lists it): with the navigation unchanged, the front page is not
@@ -347,6 +364,36 @@ def test_a_prose_edit_rewrites_its_page_not_the_front_page(book):
     src.write_text(text, encoding='utf-8')
     assert edit('Edited twice. ', 'Edited thrice. ')
     assert 'index' in indexed()
+
+
+def test_a_page_that_refers_to_an_edited_one_is_rewritten(book):
+    """A page Sphinx rewrites along with an edited one, which refers to it
+    in its text (here the front page, to a figure of the first chapter),
+    is rewritten: a figure inserted before that one renumbers it, and the
+    front page says the new number."""
+    from conftest import build
+    from booktools.layout import Layout
+    front = Layout(book).html / 'index.html'
+    index = book / 'index.md'
+    text = index.read_text(encoding='utf-8')
+    anchor = '```toc'
+    assert anchor in text
+    index.write_text(text.replace(anchor, (
+        '::: en\nThe stages are in :numref:`fig_deferred_init_stages`.\n'
+        ':::\n\n::: ko\n단계는 :numref:`fig_deferred_init_stages`에 '
+        '있습니다.\n:::\n\n') + anchor, 1), encoding='utf-8')
+    assert build(book).returncode == 0
+    assert 'Fig. 1.1.1' in front.read_text(encoding='utf-8')
+    src = book / 'chapters' / 'deferred_init.md'
+    text = src.read_text(encoding='utf-8')
+    first = text.index('![The four stages')
+    src.write_text(text[:first] + (
+        '![An extra figure / 추가 그림](../img/deferred-init-stages.svg)\n'
+        ':label:`fig_extra`\n\n') + text[first:], encoding='utf-8')
+    result = build(book)
+    assert result.returncode == 0, result.stdout + result.stderr
+    html = front.read_text(encoding='utf-8')
+    assert 'Fig. 1.1.2' in html and 'Fig. 1.1.1' not in html
 
 
 def test_a_rebuild_uses_the_sphinx_made_ahead_unless_conf_changed(book):
@@ -403,6 +450,8 @@ def test_every_page_is_rewritten_when_its_navigation_would_change(
     # caption changed back, the next build still rewrites them all.
     assert not render.NAVIGATION_SHOWN.exists()
     monkeypatch.setitem(env.tocs, 'index', original)
+    monkeypatch.setitem(env.all_docs, 'index', stamp)
+    assert render.title_state(env) == state
     assert render._titles_changed(app, env) == everything
     render.NAVIGATION_SHOWN.write_text(app.booktools_shown)
     reread(monkeypatch, env, 'index', toc)

@@ -119,8 +119,10 @@ def test_explain_sphinx_gives_a_fix_for_stray_rest_markup(book):
 SLIDE_TEXTS = [
     'Plain prose with **bold**, *emphasis* and `code`.',
     'Two **bold** words, then **more** (in brackets) [not marks].',
-    'A [**slide point**] and a (**second one**) here.',
-    'Cut [~~from the slides~~] and (~~this too~~), keep the rest.',
+    'A [**slide point**] here.',
+    'A (**second one**) here.',
+    'Cut [~~from the slides~~], keep the rest.',
+    'Cut (~~this too~~), keep the rest.',
     'A link [**bold link**](https://example.org) is not a mark.',
     '',
 ]
@@ -206,3 +208,45 @@ def test_a_conversion_checks_the_notebook_once_and_still_fails_if_broken(
     assert not hasattr(exporter, '_validate_preprocessor') or \
         exporter._validate_preprocessor.__func__ is \
         Exporter._validate_preprocessor
+
+
+def test_a_page_is_self_contained_without_references_or_index_entries(
+        tmp_path, monkeypatch):
+    """Only a page whose doctree resolves nothing of another document, and
+    that has no index entry, may be left as it is; the answer is kept under
+    the time the document was read, and asked again when it was read again."""
+    from docutils import nodes
+    from sphinx import addnodes
+    monkeypatch.setattr(render, 'SELF_CONTAINED', tmp_path / 'self.json')
+
+    def tree(*children):
+        doc = nodes.document(None, None)
+        doc += nodes.paragraph('', '', *children)
+        return doc
+    trees = {'plain': tree(nodes.Text('prose')),
+             'refers': tree(addnodes.pending_xref('', reftype='numref')),
+             'cites': tree(nodes.citation_reference('', 'x')),
+             'indexed': tree(nodes.Text('prose'))}
+    asked = []
+
+    class Env:
+        all_docs = {name: 1.0 for name in trees}
+
+        def get_domain(self, name):
+            assert name == 'index'
+            return SimpleNamespace(entries={'indexed': [('single', 'x', 'i',
+                                                         '', None)]})
+
+        def get_doctree(self, doc):
+            asked.append(doc)
+            return trees[doc]
+    env = Env()
+    check = render._self_contained(env)
+    assert [check(d) for d in trees] == [True, False, False, False]
+    assert asked == ['plain', 'refers', 'cites']
+    asked.clear()
+    check = render._self_contained(env)  # the next build: from the record
+    assert check('plain') and not check('refers') and asked == []
+    env.all_docs = {**env.all_docs, 'plain': 2.0}  # read again
+    trees['plain'] = tree(addnodes.pending_xref('', reftype='ref'))
+    assert not render._self_contained(env)('plain') and asked == ['plain']

@@ -341,3 +341,37 @@ def test_serve_watches_exactly_what_make_html_depends_on():
     assert all(watch.is_source(path) for path in depends)
     assert not watch.is_source('img/.figure.svg.swp')
     assert not watch.is_source('_build/html/index.html')
+
+
+def test_a_save_written_in_steps_is_waited_for_to_its_end(tmp_path,
+                                                           monkeypatch):
+    """watchfiles reports a file STEP ms after its first write, even while
+    it is still being written: Saves.wait returns once the file is whole
+    (no write for STEP ms), and right away after a save done in one go."""
+    (tmp_path / 'chapters').mkdir()
+    monkeypatch.setattr(watch, 'ROOT', tmp_path)
+    src = tmp_path / 'chapters' / 'x.md'
+    saves = watch.Saves()
+    try:
+        parts = ['# Title\n', 'First paragraph.\n', 'Second paragraph.\n']
+
+        def write_slowly():
+            with open(src, 'w', encoding='utf-8') as f:
+                for part in parts:
+                    f.write(part)
+                    f.flush()
+                    time.sleep(watch.STEP * 1.4 / 1000)
+        writer = threading.Thread(target=write_slowly)
+        writer.start()
+        assert 'chapters/x.md' in saves.wait()
+        whole = src.read_text(encoding='utf-8') == ''.join(parts)
+        writer.join()
+        assert whole, 'wait() returned while the file was being written'
+        time.sleep(0.2)
+        settled = []
+        monkeypatch.setattr(saves, 'settle', lambda: settled.append(1))
+        src.write_text('# Title\nOne write.\n', encoding='utf-8')
+        assert 'chapters/x.md' in saves.wait()
+        assert settled == []  # no second quiet step after one write
+    finally:
+        saves.close()
