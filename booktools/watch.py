@@ -211,6 +211,11 @@ def build_once():
         code = 1
         try:
             die_with_parent(parent)
+            # Not serve's handler (which exits by raising): a `kill` of serve
+            # ends this build at once, as SIGKILL would, its helpers and
+            # kernels with it (die_with_parent), instead of unwinding while
+            # the process pool waits for the running cell to end.
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             build.html(done='')  # rebuild() says where to look
             code = 0
         except BookError as e:

@@ -251,9 +251,11 @@ def test_changed_build_code_restarts_serve_on_the_same_port(served):
 @pytest.mark.parametrize('sig', [signal.SIGKILL, signal.SIGTERM])
 def test_killed_serve_leaves_no_process_behind(served, sig):
     """`kill -9` (or `kill`) on serve in the middle of a rebuild that runs a
-    kernel: the web server, the build, its workers and kernels all go."""
+    kernel: the web server, the build, its workers and kernels all go, at
+    once: the running cell does not get to end."""
     edit(served.book, '```{.python .input}\n',
-         '```{.python .input}\nimport time\ntime.sleep(30)\n')
+         '```{.python .input}\nimport time\ntime.sleep(30)\n'
+         'open("cell-ended", "w").close()\n')
     served.expect('[eval] chapters/deferred_init.md: executing')
     deadline = time.monotonic() + 20
     while (len(processes_running(served.book)) < 4 and
@@ -263,6 +265,7 @@ def test_killed_serve_leaves_no_process_behind(served, sig):
     served.proc.send_signal(sig)
     served.proc.wait()
     assert processes_left(served.book) == []
+    assert not list(served.book.rglob('cell-ended'))
 
 
 def test_build_waits_while_another_build_holds_the_book(book):
