@@ -616,20 +616,26 @@ def _self_contained(env):
     key = [_sphinx_version(), digest(pathlib.Path(__file__))]
     known = read_record(SELF_CONTAINED, key)
     entries = env.get_domain('index').entries
+    found = {}  # what this build had to read, recorded by save()
 
     def self_contained(doc):
         if entries.get(doc):
             return False
         stamp = env.all_docs.get(doc)
-        got = known.get(doc)
+        got = found.get(doc) or known.get(doc)
         if isinstance(got, list) and len(got) == 2 and got[0] == stamp:
             return got[1]
-        found = next(env.get_doctree(doc).findall(lambda n: isinstance(n, (
+        alone = next(env.get_doctree(doc).findall(lambda n: isinstance(n, (
             addnodes.pending_xref, nodes.citation_reference,
             nodes.pending))), None) is None
-        known[doc] = [stamp, found]
-        write_atomic(SELF_CONTAINED, json.dumps({**known, '': key}))
-        return found
+        found[doc] = [stamp, alone]
+        return alone
+
+    def save():
+        if found:
+            write_atomic(SELF_CONTAINED, json.dumps({**known, **found,
+                                                     '': key}))
+    self_contained.save = save
     return self_contained
 
 
@@ -661,22 +667,22 @@ def _only_the_pages_that_change(write):
         self_contained = _self_contained(self.env)
         kept = {}
 
-        def keep(doc):  # a document Sphinx adds is kept if it refers
-            if doc not in kept:
-                kept[doc] = doc in wanted or not self_contained(doc)
-            return kept[doc]
+        def only(docnames):  # a document Sphinx adds is kept if it refers
+            for doc in docnames:
+                if doc not in kept:
+                    kept[doc] = doc in wanted or not self_contained(doc)
+            return [doc for doc in docnames if kept[doc]]
         prepare, serial, parallel = (self.prepare_writing, self._write_serial,
                                      self._write_parallel)
-        self.prepare_writing = lambda docnames: prepare(
-            {d for d in docnames if keep(d)})
-        self._write_serial = lambda docnames: serial(
-            [d for d in docnames if keep(d)])
+        self.prepare_writing = lambda docnames: prepare(set(only(docnames)))
+        self._write_serial = lambda docnames: serial(only(docnames))
         self._write_parallel = lambda docnames, nproc: parallel(
-            [d for d in docnames if keep(d)], nproc)
+            only(docnames), nproc)
         try:
             return write(self, build_docnames, updated_docnames, method)
         finally:
             del self.prepare_writing, self._write_serial, self._write_parallel
+            self_contained.save()
     booktools_write.booktools = True
     booktools_write.sphinx = write  # Sphinx's own, for the tests
     return booktools_write
@@ -702,7 +708,9 @@ def _navigation_folder(builder):
     import shutil
     folder = builder.__dict__.get('booktools_navigation')
     if folder is None:
-        folder = NAVIGATION / navigation_state(builder)[:24]
+        state = builder.__dict__.get('booktools_written') or \
+            navigation_state(builder)  # (the write of this build made it)
+        folder = NAVIGATION / state[:24]
         if NAVIGATION.exists():  # older states' entries
             for old in NAVIGATION.iterdir():
                 if old != folder:

@@ -244,6 +244,9 @@ def test_a_page_is_self_contained_without_references_or_index_entries(
     check = render._self_contained(env)
     assert [check(d) for d in trees] == [True, False, False, False]
     assert asked == ['plain', 'refers', 'cites']
+    assert check('plain') and asked == ['plain', 'refers', 'cites']
+    assert not render.SELF_CONTAINED.exists()  # recorded once, by save()
+    check.save()
     asked.clear()
     check = render._self_contained(env)  # the next build: from the record
     assert check('plain') and not check('refers') and asked == []
